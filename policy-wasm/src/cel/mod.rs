@@ -1,0 +1,1 @@
+//! CEL: parser, checker and evaluator over Envoy/Istio attributes (see issue 4).

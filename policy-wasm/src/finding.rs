@@ -1,0 +1,1 @@
+//! Findings: severity, stable rule id, field path, message, hint.

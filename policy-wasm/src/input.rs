@@ -1,0 +1,1 @@
+//! Reading resources: multi-document YAML, JSON, Kubernetes List, AdmissionReview.

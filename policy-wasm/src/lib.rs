@@ -1,0 +1,19 @@
+//! meshtel's engine: the Istio Telemetry model, validation, support scope, effective-config
+//! resolution, CEL and the access-log formatter. Plain Rust with no ABI code: every wasm form
+//! (OPA module, component, playground, proxy filter) is a thin adapter over this crate.
+
+extern crate alloc;
+
+pub mod accesslog;
+pub mod analyze;
+pub mod attributes;
+pub mod cel;
+pub mod check;
+pub mod finding;
+pub mod input;
+pub mod model;
+pub mod resolve;
+pub mod schema;
+pub mod scope;
+pub mod validate;
+pub mod workload;

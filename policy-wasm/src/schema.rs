@@ -1,0 +1,1 @@
+//! Schema walk: unknown or misspelled fields, wrong types and enum values, with their paths.

@@ -1,0 +1,1 @@
+//! Support scope as data: field paths mapped to supported / allowed / blocked.

@@ -1,0 +1,1 @@
+//! Istio's validation of Telemetry resources (ValidateTelemetry and the CRD's CEL rules).

@@ -1,0 +1,54 @@
+//! The workload a configuration is resolved for, and the traffic direction of a request.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use serde::{Deserialize, Serialize};
+
+/// A workload: where it runs and which labels it carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workload {
+    /// Kubernetes namespace of the workload.
+    pub namespace: String,
+    /// Workload name (informational; resolution uses namespace and labels).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Pod labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The side of a request a proxy sits on, as Istio's `WorkloadMode` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Mode {
+    /// The workload is the source: outbound sidecar listener, gateways.
+    Client,
+    /// The workload is the destination: inbound sidecar listener.
+    Server,
+}
+
+impl Mode {
+    /// Both modes, client first.
+    pub const BOTH: [Mode; 2] = [Mode::Client, Mode::Server];
+
+    /// The mode of a request from Envoy's `xds.listener_direction` (1 inbound, 2 outbound).
+    /// Istio treats anything that is not inbound as CLIENT.
+    pub fn from_listener_direction(direction: i64) -> Mode {
+        if direction == 1 { Mode::Server } else { Mode::Client }
+    }
+
+    /// Lower-case name (`client` / `server`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Client => "client",
+            Mode::Server => "server",
+        }
+    }
+}
+
+impl Workload {
+    /// True when every label of `selector` is on this workload with the same value.
+    pub fn matches(&self, selector: &BTreeMap<String, String>) -> bool {
+        selector.iter().all(|(k, v)| self.labels.get(k) == Some(v))
+    }
+}
