@@ -44,6 +44,146 @@ pub trait AttributeSource {
     }
 }
 
+/// How Envoy encodes a property's value for `proxy_get_property`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (or raw) text, no terminator.
+    String,
+    /// Raw bytes.
+    Bytes,
+    /// Signed 64-bit, 8 bytes little-endian.
+    Int,
+    /// Unsigned 64-bit, 8 bytes little-endian.
+    Uint,
+    /// One byte, 0 or 1.
+    Bool,
+    /// Nanoseconds since the Unix epoch, 8 bytes little-endian.
+    Timestamp,
+    /// Nanoseconds, 8 bytes little-endian.
+    Duration,
+    /// String pairs, serialized like a proxy-wasm header map.
+    Map,
+}
+
+/// The encoding of the well-known leaf properties (Envoy attributes, as Envoy 1.40 serves them).
+/// Paths not listed here (metadata, filter state) have no fixed encoding.
+pub const PROPERTY_ENCODINGS: &[(&str, Encoding)] = &[
+    ("request.path", Encoding::String),
+    ("request.url_path", Encoding::String),
+    ("request.host", Encoding::String),
+    ("request.scheme", Encoding::String),
+    ("request.method", Encoding::String),
+    ("request.headers", Encoding::Map),
+    ("request.referer", Encoding::String),
+    ("request.useragent", Encoding::String),
+    ("request.time", Encoding::Timestamp),
+    ("request.id", Encoding::String),
+    ("request.protocol", Encoding::String),
+    ("request.query", Encoding::String),
+    ("request.duration", Encoding::Duration),
+    ("request.size", Encoding::Int),
+    ("request.total_size", Encoding::Int),
+    ("request.headers_bytes", Encoding::Uint),
+    ("response.code", Encoding::Int),
+    ("response.code_details", Encoding::String),
+    ("response.flags", Encoding::Int),
+    ("response.grpc_status", Encoding::Int),
+    ("response.headers", Encoding::Map),
+    ("response.trailers", Encoding::Map),
+    ("response.headers_bytes", Encoding::Uint),
+    ("response.size", Encoding::Int),
+    ("response.total_size", Encoding::Int),
+    ("response.backend_latency", Encoding::Duration),
+    ("source.address", Encoding::String),
+    ("source.port", Encoding::Int),
+    ("destination.address", Encoding::String),
+    ("destination.port", Encoding::Int),
+    ("connection.id", Encoding::Uint),
+    ("connection.mtls", Encoding::Bool),
+    ("connection.requested_server_name", Encoding::String),
+    ("connection.tls_version", Encoding::String),
+    ("connection.subject_local_certificate", Encoding::String),
+    ("connection.subject_peer_certificate", Encoding::String),
+    ("connection.dns_san_local_certificate", Encoding::String),
+    ("connection.dns_san_peer_certificate", Encoding::String),
+    ("connection.uri_san_local_certificate", Encoding::String),
+    ("connection.uri_san_peer_certificate", Encoding::String),
+    ("connection.sha256_peer_certificate_digest", Encoding::String),
+    ("connection.transport_failure_reason", Encoding::String),
+    ("connection.termination_details", Encoding::String),
+    ("upstream.address", Encoding::String),
+    ("upstream.port", Encoding::Int),
+    ("upstream.local_address", Encoding::String),
+    ("upstream.local_port", Encoding::Int),
+    ("upstream.tls_version", Encoding::String),
+    ("upstream.transport_failure_reason", Encoding::String),
+    ("upstream.request_attempt_count", Encoding::Uint),
+    ("upstream.cx_pool_ready_duration", Encoding::Duration),
+    ("upstream.locality", Encoding::Map),
+    ("upstream.num_endpoints", Encoding::Uint),
+    ("xds.cluster_name", Encoding::String),
+    ("xds.listener_direction", Encoding::Int),
+    ("xds.route_name", Encoding::String),
+    ("xds.virtual_host_name", Encoding::String),
+    ("xds.filter_chain_name", Encoding::String),
+    ("xds.node.id", Encoding::String),
+    ("plugin_name", Encoding::String),
+    ("plugin_root_id", Encoding::String),
+    ("plugin_vm_id", Encoding::String),
+];
+
+/// The encoding of a well-known property given as a dotted path, if it has a fixed one.
+pub fn encoding_of(dotted_path: &str) -> Option<Encoding> {
+    PROPERTY_ENCODINGS
+        .iter()
+        .find(|(p, _)| *p == dotted_path)
+        .map(|(_, e)| *e)
+}
+
+/// Serializes string pairs the way proxy-wasm serializes header maps (and Envoy serializes maps):
+/// `u32 count`, then `u32 key_len, u32 value_len` per pair, then each key and value NUL-terminated.
+pub fn encode_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
+    for (k, v) in pairs {
+        out.extend_from_slice(&(k.as_ref().len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.as_ref().len() as u32).to_le_bytes());
+    }
+    for (k, v) in pairs {
+        out.extend_from_slice(k.as_ref());
+        out.push(0);
+        out.extend_from_slice(v.as_ref());
+        out.push(0);
+    }
+    out
+}
+
+/// Parses the pair serialization of [`encode_pairs`]; `None` when the bytes are malformed.
+/// An empty buffer (or a single NUL) is an empty map.
+pub fn decode_pairs(bytes: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    if bytes.len() <= 1 {
+        return Some(Vec::new());
+    }
+    let word = |at: usize| -> Option<usize> {
+        let b = bytes.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+    };
+    let count = word(0)?;
+    let mut sizes_at = 4usize;
+    let mut data_at = count.checked_mul(8)?.checked_add(4)?;
+    let mut out = Vec::with_capacity(count.min(bytes.len() / 10));
+    for _ in 0..count {
+        let (klen, vlen) = (word(sizes_at)?, word(sizes_at + 4)?);
+        sizes_at += 8;
+        let key = bytes.get(data_at..data_at.checked_add(klen)?)?.to_vec();
+        data_at = data_at.checked_add(klen)?.checked_add(1)?;
+        let value = bytes.get(data_at..data_at.checked_add(vlen)?)?.to_vec();
+        data_at = data_at.checked_add(vlen)?.checked_add(1)?;
+        out.push((key, value));
+    }
+    Some(out)
+}
+
 /// Decodes Envoy's 8-byte little-endian integer encoding.
 pub fn decode_i64(bytes: &[u8]) -> Option<i64> {
     Some(i64::from_le_bytes(bytes.try_into().ok()?))
@@ -92,6 +232,19 @@ mod tests {
         );
         assert!(split_path("a..b").is_none());
         assert!(split_path("a[\"b").is_none());
+    }
+
+    #[test]
+    fn pairs_round_trip_and_match_the_spec_example() {
+        let bytes = encode_pairs(&[("a", "1"), ("b", "22")]);
+        assert_eq!(
+            bytes,
+            [2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, b'a', 0, b'1', 0, b'b', 0, b'2', b'2', 0]
+        );
+        let back = decode_pairs(&bytes).unwrap();
+        assert_eq!(back, [(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"22".to_vec())]);
+        assert_eq!(decode_pairs(&bytes[..bytes.len() - 2]), None);
+        assert_eq!(decode_pairs(&[0xff, 0xff, 0xff, 0xff]), None);
     }
 
     #[test]

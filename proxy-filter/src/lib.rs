@@ -1,1 +1,15 @@
+//! meshtel's proxy-wasm filter: applies Istio Telemetry resources inside Envoy and writes
+//! access-log records byte-identical to Envoy's own file access log.
+//!
+//! Everything about Telemetry (model, resolution, formatting) lives in `policy-wasm`; this crate
+//! only connects it to the proxy: configuration in, host calls, records out.
 
+mod config;
+mod host;
+mod plan;
+mod root;
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> { Box::new(root::Root::default()) });
+}}

@@ -1,0 +1,332 @@
+//! A proxy-wasm host on wasmtime that loads a filter the way Envoy does and replays recorded
+//! streams through it, in Envoy's callback order.
+
+mod abi;
+mod memory;
+mod metrics;
+
+pub use abi::status;
+pub use metrics::{Metric, MetricKind, Metrics};
+
+use crate::fixture::Fixture;
+use anyhow::{Context, Result, anyhow, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use wasmtime::{Engine, ExternType, Func, Instance, Linker, Module, Store, Val};
+
+/// Property values by path segments.
+pub type Properties = BTreeMap<Vec<String>, Vec<u8>>;
+
+/// `proxy_log_level_t` INFO.
+pub const LOG_INFO: u32 = 2;
+
+/// One `proxy_log` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    /// `proxy_log_level_t` (0 trace … 5 critical).
+    pub level: u32,
+    /// The context that was effective when the guest logged.
+    pub context_id: u32,
+    /// The message bytes, exactly as the guest passed them.
+    pub message: Vec<u8>,
+}
+
+/// Where a stream is in its life; decides which header maps are readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// No stream (root context callbacks).
+    None,
+    /// `proxy_on_request_headers` and later.
+    RequestHeaders,
+    /// `proxy_on_response_headers` and later.
+    ResponseHeaders,
+    /// `proxy_on_log`.
+    Log,
+}
+
+/// Everything the host functions act on.
+#[derive(Debug)]
+pub struct HostState {
+    /// Bytes returned for PLUGIN_CONFIGURATION.
+    pub plugin_configuration: Vec<u8>,
+    /// Bytes returned for VM_CONFIGURATION.
+    pub vm_configuration: Vec<u8>,
+    /// Properties readable in every context (node metadata, plugin names).
+    pub root_properties: Properties,
+    /// The stream being replayed.
+    pub stream: Option<Fixture>,
+    /// Properties the guest set.
+    pub set_properties: Properties,
+    /// Stream progress.
+    pub phase: Phase,
+    /// Context set by the host for the running callback, or by `proxy_set_effective_context`.
+    pub effective_context: u32,
+    /// Contexts created and not yet deleted.
+    pub live_contexts: BTreeSet<u32>,
+    /// Answer to `proxy_get_log_level`.
+    pub log_level: u32,
+    /// Everything the guest logged.
+    pub logs: Vec<LogRecord>,
+    /// Metrics the guest defined.
+    pub metrics: Metrics,
+    /// Last tick period the guest asked for.
+    pub tick_period_ms: u32,
+    /// Answer to `proxy_get_current_time_nanoseconds`.
+    pub clock_ns: i64,
+}
+
+impl HostState {
+    fn property(&self, path: &[String]) -> Option<Vec<u8>> {
+        if let Some(v) = self.set_properties.get(path) {
+            return Some(v.clone());
+        }
+        if self.phase != Phase::None
+            && let Some(stream) = &self.stream
+            && let Some(v) = stream.properties.get(path)
+        {
+            return Some(v.clone());
+        }
+        self.root_properties.get(path).cloned()
+    }
+
+    fn header_map(&self, map: i32) -> Option<&Vec<(String, Vec<u8>)>> {
+        if !abi::map_visible(map, self.phase) {
+            return None;
+        }
+        self.stream.as_ref()?.headers.get(map as usize)
+    }
+
+    fn header_map_mut(&mut self, map: i32) -> Option<&mut Vec<(String, Vec<u8>)>> {
+        if !abi::map_visible(map, self.phase) {
+            return None;
+        }
+        self.stream.as_mut()?.headers.get_mut(map as usize)
+    }
+}
+
+/// A compiled proxy-wasm module.
+#[derive(Clone)]
+pub struct ProxyModule {
+    engine: Engine,
+    module: Module,
+}
+
+impl ProxyModule {
+    /// Compiles the module at `path` (e.g. `dist/proxy-filter.wasm`).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::from_bytes(&bytes).with_context(|| format!("cannot load {}", path.display()))
+    }
+
+    /// Compiles a module from its bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let engine = Engine::default();
+        let module = Module::new(&engine, bytes)?;
+        let has_abi_marker = module.exports().any(|e| e.name() == "proxy_abi_version_0_2_1");
+        if !has_abi_marker {
+            bail!("not a proxy-wasm ABI 0.2.1 module (no proxy_abi_version_0_2_1 export)");
+        }
+        Ok(ProxyModule { engine, module })
+    }
+
+    fn linker(&self) -> Result<Linker<HostState>> {
+        let mut linker = Linker::new(&self.engine);
+        linker.allow_shadowing(true);
+        // Every import first traps with its name: an unimplemented host call must never pass
+        // silently. The implemented ones then shadow these.
+        for import in self.module.imports() {
+            let ExternType::Func(ty) = import.ty() else {
+                bail!("the module imports {}.{} which is not a function", import.module(), import.name());
+            };
+            let name = format!("{}.{}", import.module(), import.name());
+            linker.func_new(import.module(), import.name(), ty, move |_, _, _| {
+                Err(wasmtime::format_err!("host call {name} is not implemented by the meshtel test host"))
+            })?;
+        }
+        abi::define(&mut linker)?;
+        Ok(linker)
+    }
+}
+
+/// One VM with its root context, configured and ready for streams.
+pub struct ProxyHost {
+    store: Store<HostState>,
+    instance: Instance,
+    root_id: u32,
+    next_id: u32,
+    crashed: Option<String>,
+}
+
+/// Root context id, as Envoy numbers it.
+const ROOT_ID: u32 = 1;
+
+impl ProxyHost {
+    /// Instantiates `module` and runs `_initialize`, the root context, `on_vm_start` and
+    /// `on_configure` with `plugin_configuration`. `root_properties` are what the node exposes
+    /// (`xds.node.metadata.*`). Fails if the filter rejects its configuration.
+    pub fn start(module: &ProxyModule, plugin_configuration: &[u8], root_properties: Properties) -> Result<Self> {
+        let state = HostState {
+            plugin_configuration: plugin_configuration.to_vec(),
+            vm_configuration: Vec::new(),
+            root_properties,
+            stream: None,
+            set_properties: Properties::new(),
+            phase: Phase::None,
+            effective_context: 0,
+            live_contexts: BTreeSet::new(),
+            log_level: LOG_INFO,
+            logs: Vec::new(),
+            metrics: Metrics::default(),
+            tick_period_ms: 0,
+            clock_ns: 0,
+        };
+        let mut store = Store::new(&module.engine, state);
+        let linker = module.linker()?;
+        let instance = linker.instantiate(&mut store, &module.module)?;
+        let mut host = ProxyHost { store, instance, root_id: ROOT_ID, next_id: ROOT_ID + 1, crashed: None };
+        host.call_optional::<()>("_initialize", &[])?;
+        host.store.data_mut().live_contexts.insert(ROOT_ID);
+        host.store.data_mut().effective_context = ROOT_ID;
+        host.call_optional::<()>("proxy_on_context_create", &[Val::I32(ROOT_ID as i32), Val::I32(0)])?;
+        let vm_ok = host.call_optional::<i32>("proxy_on_vm_start", &[Val::I32(ROOT_ID as i32), Val::I32(0)])?;
+        if vm_ok == Some(0) {
+            bail!("proxy_on_vm_start returned false{}", host.log_tail());
+        }
+        if !host.configure(plugin_configuration)? {
+            bail!("the filter rejected its configuration{}", host.log_tail());
+        }
+        Ok(host)
+    }
+
+    /// Calls `proxy_on_configure` with new plugin configuration bytes; returns the filter's answer.
+    pub fn configure(&mut self, plugin_configuration: &[u8]) -> Result<bool> {
+        self.store.data_mut().plugin_configuration = plugin_configuration.to_vec();
+        self.store.data_mut().effective_context = self.root_id;
+        let size = plugin_configuration.len() as i32;
+        let ok = self.call_optional::<i32>("proxy_on_configure", &[Val::I32(self.root_id as i32), Val::I32(size)])?;
+        Ok(ok != Some(0))
+    }
+
+    /// Replays one HTTP stream in Envoy's order: context create, request headers, response headers,
+    /// log, done, delete. Returns what the guest logged during the stream.
+    pub fn replay_http(&mut self, fixture: &Fixture) -> Result<Vec<LogRecord>> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let before = self.store.data().logs.len();
+        {
+            let state = self.store.data_mut();
+            state.stream = Some(fixture.clone());
+            state.set_properties.clear();
+            state.clock_ns = fixture.property_time_ns().unwrap_or(0);
+            state.live_contexts.insert(id);
+            state.effective_context = id;
+            state.phase = Phase::None;
+        }
+        let ctx = Val::I32(id as i32);
+        let result = (|| -> Result<()> {
+            self.call_optional::<()>("proxy_on_context_create", &[ctx, Val::I32(self.root_id as i32)])?;
+            self.store.data_mut().phase = Phase::RequestHeaders;
+            let n = fixture.headers[0].len() as i32;
+            self.call_optional::<i32>("proxy_on_request_headers", &[ctx, Val::I32(n), Val::I32(1)])?;
+            self.store.data_mut().phase = Phase::ResponseHeaders;
+            let n = fixture.headers[2].len() as i32;
+            self.call_optional::<i32>("proxy_on_response_headers", &[ctx, Val::I32(n), Val::I32(1)])?;
+            self.store.data_mut().phase = Phase::Log;
+            self.call_optional::<()>("proxy_on_log", &[ctx])?;
+            self.call_optional::<i32>("proxy_on_done", &[ctx])?;
+            self.call_optional::<()>("proxy_on_delete", &[ctx])?;
+            Ok(())
+        })();
+        {
+            let state = self.store.data_mut();
+            state.live_contexts.remove(&id);
+            state.stream = None;
+            state.phase = Phase::None;
+            state.effective_context = ROOT_ID;
+        }
+        result.with_context(|| format!("replaying {}", fixture.path.display()))?;
+        Ok(self.store.data().logs[before..].to_vec())
+    }
+
+    /// Everything logged so far (root and stream contexts).
+    pub fn logs(&self) -> &[LogRecord] {
+        &self.store.data().logs
+    }
+
+    /// The metrics the filter defined.
+    pub fn metrics(&self) -> &Metrics {
+        &self.store.data().metrics
+    }
+
+    /// Size of the guest's linear memory in bytes (to check that it stays flat).
+    pub fn memory_size(&mut self) -> usize {
+        match self.instance.get_memory(&mut self.store, "memory") {
+            Some(m) => m.data_size(&self.store),
+            None => 0,
+        }
+    }
+
+    /// The trap that killed the VM, if one did.
+    pub fn crashed(&self) -> Option<&str> {
+        self.crashed.as_deref()
+    }
+
+    fn log_tail(&self) -> String {
+        let lines: Vec<String> = self
+            .store
+            .data()
+            .logs
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l.message).into_owned())
+            .collect();
+        if lines.is_empty() { String::new() } else { format!(": {}", lines.join("; ")) }
+    }
+
+    /// Calls an export if the module has it (every callback is optional in the ABI). A trap kills
+    /// the VM, as in Envoy: later calls fail with the original trap.
+    fn call_optional<R: FromResult>(&mut self, name: &str, args: &[Val]) -> Result<Option<R>> {
+        if let Some(trap) = &self.crashed {
+            bail!("the VM crashed earlier and is unusable: {trap}");
+        }
+        let Some(func) = self.instance.get_func(&mut self.store, name) else { return Ok(None) };
+        match call(&mut self.store, func, args) {
+            Ok(vals) => Ok(Some(R::from_vals(&vals))),
+            Err(err) => {
+                let message = format!("{name} trapped: {err:#}{}", self.log_tail());
+                self.crashed = Some(message.clone());
+                Err(anyhow!(message))
+            }
+        }
+    }
+}
+
+fn call(store: &mut Store<HostState>, func: Func, args: &[Val]) -> Result<Vec<Val>> {
+    let ty = func.ty(&*store);
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    func.call(&mut *store, args, &mut results)?;
+    Ok(results)
+}
+
+/// Converts callback results to the Rust type the host wants.
+pub trait FromResult: Sized {
+    /// Builds the value from the raw results.
+    fn from_vals(vals: &[Val]) -> Self;
+}
+
+impl FromResult for () {
+    fn from_vals(_: &[Val]) -> Self {}
+}
+
+impl FromResult for i32 {
+    fn from_vals(vals: &[Val]) -> Self {
+        vals.first().and_then(Val::i32).unwrap_or(0)
+    }
+}
+
+impl Fixture {
+    /// `request.time` in ns, used as the host clock while the stream replays.
+    pub fn property_time_ns(&self) -> Option<i64> {
+        policy_wasm::attributes::AttributeSource::property_i64(self, &["request", "time"])
+    }
+}

@@ -1,0 +1,64 @@
+//! The plugin configuration a `WasmPlugin`'s `pluginConfig` carries.
+
+use policy_wasm::model::{MeshConfig, Telemetry};
+use policy_wasm::workload::Workload;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Root namespace when the configuration does not name one (upstream Istio's default).
+pub const DEFAULT_ROOT_NAMESPACE: &str = "istio-system";
+
+/// `pluginConfig` as written by the operator.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Istio's root namespace (`aks-istio-system` on AKS).
+    #[serde(default)]
+    pub root_namespace: Option<String>,
+    /// Extension providers and default providers.
+    #[serde(default)]
+    pub mesh_config: MeshConfig,
+    /// Telemetry objects as `kubectl get telemetry -A -o json` prints their items.
+    #[serde(default)]
+    pub telemetry: Vec<Value>,
+    /// The workload this sidecar serves; read from the node metadata when absent.
+    #[serde(default)]
+    pub workload: Option<Workload>,
+}
+
+/// A configuration parsed and checked far enough to resolve.
+#[derive(Debug)]
+pub struct Parsed {
+    /// Root namespace.
+    pub root_namespace: String,
+    /// Mesh config with Istio's built-in providers added.
+    pub mesh: MeshConfig,
+    /// The Telemetry resources.
+    pub telemetries: Vec<Telemetry>,
+    /// The workload, when the configuration names it.
+    pub workload: Option<Workload>,
+}
+
+/// Parses the plugin configuration bytes; the error is one line saying what is wrong and where.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
+    let config: PluginConfig =
+        serde_json::from_slice(bytes).map_err(|e| format!("plugin configuration is not valid: {e}"))?;
+    let mut telemetries = Vec::with_capacity(config.telemetry.len());
+    for (i, value) in config.telemetry.into_iter().enumerate() {
+        let telemetry: Telemetry = serde_json::from_value(value)
+            .map_err(|e| format!("plugin configuration telemetry[{i}] is not a Telemetry: {e}"))?;
+        if !Telemetry::is_telemetry(&telemetry.api_version, &telemetry.kind) {
+            return Err(format!(
+                "plugin configuration telemetry[{i}] has apiVersion {:?} kind {:?}, expected telemetry.istio.io Telemetry",
+                telemetry.api_version, telemetry.kind
+            ));
+        }
+        telemetries.push(telemetry);
+    }
+    Ok(Parsed {
+        root_namespace: config.root_namespace.unwrap_or_else(|| DEFAULT_ROOT_NAMESPACE.to_string()),
+        mesh: config.mesh_config.with_builtin_providers(),
+        telemetries,
+        workload: config.workload,
+    })
+}

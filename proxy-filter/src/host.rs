@@ -1,0 +1,118 @@
+//! Host calls that never panic: each proxy-wasm status is handled, and values stay bytes.
+//!
+//! The SDK's own wrappers `panic!` on statuses they do not expect (and a panic kills the VM, which
+//! then fails every later request with 503), so the reads the filter makes per request go through
+//! these declarations instead. They bind the same `env` imports as the SDK, with plain integer
+//! types so that an unexpected status is just a number.
+
+use policy_wasm::attributes::{AttributeSource, HeaderMap};
+
+#[allow(clashing_extern_declarations)] // same imports as the SDK, declared with u32 statuses
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
+    fn proxy_get_property(
+        path_data: *const u8,
+        path_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> u32;
+    fn proxy_get_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> u32;
+    fn proxy_get_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        max_size: usize,
+        return_buffer_data: *mut *mut u8,
+        return_buffer_size: *mut usize,
+    ) -> u32;
+}
+
+/// `proxy_status_t` OK.
+const OK: u32 = 0;
+/// `proxy_log_level_t` INFO, the level access-log records are written at.
+pub const LEVEL_INFO: u32 = 2;
+/// `proxy_log_level_t` WARN.
+pub const LEVEL_WARN: u32 = 3;
+/// `proxy_log_level_t` ERROR.
+pub const LEVEL_ERROR: u32 = 4;
+/// `proxy_buffer_type_t` PLUGIN_CONFIGURATION.
+const PLUGIN_CONFIGURATION: u32 = 7;
+
+/// Takes ownership of bytes the host allocated in this module (through the SDK's exported
+/// allocator, which hands out `Vec<u8>` buffers of exactly the requested size).
+fn take_returned(status: u32, data: *mut u8, size: usize) -> Option<Vec<u8>> {
+    if status != OK || data.is_null() {
+        return None;
+    }
+    // SAFETY: the host allocated `size` bytes with our allocator and filled them.
+    Some(unsafe { Vec::from_raw_parts(data, size, size) })
+}
+
+/// Writes `message` to the proxy log at `level`, bytes as they are. Failures are ignored: there is
+/// nowhere else to report them.
+pub fn log(level: u32, message: &[u8]) {
+    // SAFETY: pointer and length describe a live slice.
+    unsafe {
+        proxy_log(level, message.as_ptr(), message.len());
+    }
+}
+
+/// The plugin configuration bytes, or `None` when the host has none.
+pub fn plugin_configuration() -> Option<Vec<u8>> {
+    let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
+    // SAFETY: out-pointers are valid for writes.
+    let status = unsafe { proxy_get_buffer_bytes(PLUGIN_CONFIGURATION, 0, usize::MAX, &mut data, &mut size) };
+    take_returned(status, data, size)
+}
+
+/// Reads a property; any status but OK reads as absent.
+pub fn property(path: &[&str]) -> Option<Vec<u8>> {
+    let mut serialized = Vec::with_capacity(path.iter().map(|p| p.len() + 1).sum());
+    for (i, segment) in path.iter().enumerate() {
+        if i > 0 {
+            serialized.push(0);
+        }
+        serialized.extend_from_slice(segment.as_bytes());
+    }
+    let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
+    // SAFETY: input slice is live; out-pointers are valid for writes.
+    let status = unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) };
+    take_returned(status, data, size)
+}
+
+/// Reads one header; any status but OK reads as absent.
+pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    let map_type = match map {
+        HeaderMap::RequestHeaders => 0,
+        HeaderMap::RequestTrailers => 1,
+        HeaderMap::ResponseHeaders => 2,
+        HeaderMap::ResponseTrailers => 3,
+    };
+    let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
+    // SAFETY: input slice is live; out-pointers are valid for writes.
+    let status = unsafe { proxy_get_header_map_value(map_type, name.as_ptr(), name.len(), &mut data, &mut size) };
+    match take_returned(status, data, size) {
+        // OK with a null pointer is an empty value: the header is present.
+        None if status == OK => Some(Vec::new()),
+        other => other,
+    }
+}
+
+/// The current stream's attributes, read lazily through the host.
+pub struct StreamAttributes;
+
+impl AttributeSource for StreamAttributes {
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        property(path)
+    }
+
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+        header(map, name)
+    }
+}

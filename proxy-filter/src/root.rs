@@ -1,0 +1,91 @@
+//! The root context (configuration) and the HTTP stream context (one record per request).
+
+use crate::config;
+use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
+use crate::plan::Plan;
+use policy_wasm::attributes::{AttributeSource, decode_pairs};
+use policy_wasm::workload::{Mode, Workload};
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::ContextType;
+use std::rc::Rc;
+
+/// The plugin's root context: holds the plan built at configure time.
+#[derive(Default)]
+pub struct Root {
+    plan: Option<Rc<Plan>>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        match build_plan() {
+            Ok(plan) => {
+                for warning in &plan.warnings {
+                    host::log(LEVEL_WARN, format!("meshtel: {warning}").as_bytes());
+                }
+                self.plan = Some(Rc::new(plan));
+                true
+            }
+            Err(reason) => {
+                // One line that says what is wrong; a previous plan, if any, stays in force.
+                host::log(LEVEL_ERROR, format!("meshtel: configuration rejected: {reason}").as_bytes());
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream { plan: self.plan.clone() }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+fn build_plan() -> Result<Plan, String> {
+    let bytes = host::plugin_configuration().unwrap_or_default();
+    let parsed = config::parse(&bytes)?;
+    let workload = match &parsed.workload {
+        Some(w) => w.clone(),
+        None => workload_from_node()?,
+    };
+    Plan::build(&parsed, &workload)
+}
+
+/// Istio sidecars carry their workload in node metadata (`NAMESPACE`, `WORKLOAD_NAME`, `LABELS`).
+fn workload_from_node() -> Result<Workload, String> {
+    let text = |key: &str| {
+        host::property(&["xds", "node", "metadata", key]).map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let namespace = text("NAMESPACE").filter(|n| !n.is_empty()).ok_or_else(|| {
+        "no workload in the plugin configuration and no xds.node.metadata.NAMESPACE to read it from".to_string()
+    })?;
+    let labels = host::property(&["xds", "node", "metadata", "LABELS"])
+        .and_then(|b| decode_pairs(&b))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    Ok(Workload { namespace, name: text("WORKLOAD_NAME").unwrap_or_default(), labels })
+}
+
+/// One HTTP stream.
+struct Stream {
+    plan: Option<Rc<Plan>>,
+}
+
+impl Context for Stream {}
+
+impl HttpContext for Stream {
+    fn on_log(&mut self) {
+        let Some(plan) = &self.plan else { return };
+        let attrs = StreamAttributes;
+        // The direction is per listener, so per request: 1 inbound (SERVER), else CLIENT.
+        let mode = Mode::from_listener_direction(attrs.property_i64(&["xds", "listener_direction"]).unwrap_or(0));
+        for record in plan.records(mode, &attrs) {
+            host::log(LEVEL_INFO, &record);
+        }
+    }
+}
