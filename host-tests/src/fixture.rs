@@ -101,7 +101,6 @@ impl Fixture {
         }
         for (key, value) in &raw.node {
             let segments = vec!["xds".to_string(), "node".to_string(), key.clone()];
-            let segments = if key == "metadata" { segments[..2].to_vec() } else { segments };
             add_node_value(&mut fixture, segments, value).with_context(|| format!("field `node.{key}`"))?;
         }
         let code = match direction {
