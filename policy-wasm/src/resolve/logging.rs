@@ -71,7 +71,10 @@ pub fn merge_access_logging(
         let mut named = BTreeSet::new();
         for rule in rules.iter().filter(|r| matches_mode(rule_mode(r), mode)) {
             for provider in provider_names(rule) {
-                filters.insert(provider.clone(), rule.filter.as_ref().map(|f| f.expression.clone()));
+                filters.insert(
+                    provider.clone(),
+                    rule.filter.as_ref().map(|f| f.expression.clone()),
+                );
                 named.insert(provider);
             }
         }
@@ -107,6 +110,9 @@ pub fn merge_access_logging(
 fn to_policies(enabled: BTreeMap<String, Option<String>>) -> Vec<AccessLogPolicy> {
     enabled
         .into_iter()
-        .map(|(provider, filter)| AccessLogPolicy { provider: provider.to_string(), filter })
+        .map(|(provider, filter)| AccessLogPolicy {
+            provider: provider.to_string(),
+            filter,
+        })
         .collect()
 }

@@ -1,0 +1,234 @@
+//! Metrics merge (istiod's `mergeMetrics`, istio/istio `pilot/pkg/model/telemetry.go`).
+//!
+//! Odd corners kept on purpose: the provider set comes from the last entry naming providers,
+//! regardless of mode; an override matching all metrics with `disabled: true` turns the whole
+//! stats filter off for that provider and mode, and *any* later override touching that provider
+//! and mode turns it back on; `disabled` is replaced only when present, and tag overrides merge
+//! key by key.
+
+use crate::model::{
+    IstioMetric, MeshConfig, MetricSelector, Metrics, TagOperation, TagOverride, WorkloadMode,
+};
+use crate::workload::Mode;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::Serialize;
+
+/// Metrics for one provider after the merge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsPolicy {
+    /// Provider name as the resources spell it.
+    pub provider: String,
+    /// TCP reporting interval from the last entry that set one for this provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_interval: Option<String>,
+    /// Client-side (outbound, gateway) metrics.
+    pub client: ModeMetrics,
+    /// Server-side (inbound) metrics.
+    pub server: ModeMetrics,
+}
+
+impl MetricsPolicy {
+    /// The metrics of one mode.
+    pub fn mode(&self, mode: Mode) -> &ModeMetrics {
+        match mode {
+            Mode::Client => &self.client,
+            Mode::Server => &self.server,
+        }
+    }
+}
+
+/// Metrics of one provider in one mode.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModeMetrics {
+    /// True when an ALL_METRICS disable dropped the stats filter for this mode.
+    pub disabled: bool,
+    /// Per-metric overrides, sorted by metric name.
+    pub overrides: Vec<MetricOverride>,
+}
+
+/// The merged override of one metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricOverride {
+    /// `REQUEST_COUNT`, … or a custom metric name.
+    pub name: String,
+    /// True when the metric is not reported.
+    pub disabled: bool,
+    /// Tag changes, sorted by tag name.
+    pub tags: Vec<TagPolicy>,
+}
+
+/// One tag change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagPolicy {
+    /// Tag (Prometheus label) name.
+    pub name: String,
+    /// True to drop the tag.
+    pub remove: bool,
+    /// CEL expression for the value (UPSERT).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Merged state of one metric before output.
+#[derive(Default, Clone)]
+struct Merged {
+    disabled: Option<bool>,
+    tags: BTreeMap<String, TagOverride>,
+}
+
+fn modes(mode: WorkloadMode) -> &'static [Mode] {
+    match mode {
+        WorkloadMode::Client => &[Mode::Client],
+        WorkloadMode::Server => &[Mode::Server],
+        WorkloadMode::ClientAndServer => &Mode::BOTH,
+    }
+}
+
+/// True when the selector matches every metric (no match, no metric, or ALL_METRICS).
+fn is_all_metrics(selector: Option<&MetricSelector>) -> bool {
+    match selector {
+        None => true,
+        Some(s) if s.custom_metric.is_some() => false,
+        Some(s) => s.metric.is_none_or(|m| m == IstioMetric::AllMetrics),
+    }
+}
+
+/// Metric names a selector covers; ALL_METRICS expands to the ten standard ones, sorted.
+fn matches(selector: Option<&MetricSelector>) -> Vec<String> {
+    match selector {
+        Some(MetricSelector {
+            custom_metric: Some(custom),
+            ..
+        }) => alloc::vec![custom.clone()],
+        Some(MetricSelector {
+            metric: Some(m), ..
+        }) if *m != IstioMetric::AllMetrics => {
+            alloc::vec![m.name().to_string()]
+        }
+        _ => {
+            let mut all: Vec<String> = IstioMetric::STANDARD
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect();
+            all.sort();
+            all
+        }
+    }
+}
+
+fn names(entry: &Metrics) -> Vec<String> {
+    entry.providers.iter().map(|p| p.name.clone()).collect()
+}
+
+/// Merges metrics entries (root → namespace → workload, flattened in order) into per-provider
+/// configuration, sorted by provider name.
+pub fn merge_metrics(entries: &[&Metrics], mesh: &MeshConfig) -> Vec<MetricsPolicy> {
+    let defaults = &mesh.default_providers.metrics;
+    let mut providers: BTreeMap<String, BTreeMap<Mode, BTreeMap<String, Merged>>> = BTreeMap::new();
+    if entries.is_empty() {
+        for provider in defaults {
+            providers.insert(provider.clone(), BTreeMap::new());
+        }
+    }
+    let mut in_scope: Vec<String> = defaults.clone();
+    for entry in entries {
+        let n = names(entry);
+        if !n.is_empty() {
+            in_scope = n;
+        }
+    }
+    let in_scope: BTreeSet<String> = in_scope.into_iter().collect();
+
+    let mut parent: Vec<String> = defaults.clone();
+    let mut all_disabled: BTreeSet<(String, Mode)> = BTreeSet::new();
+    let mut intervals: BTreeMap<String, String> = BTreeMap::new();
+    for entry in entries {
+        let mut provider_names = names(entry);
+        if provider_names.is_empty() {
+            provider_names = parent.clone();
+        }
+        parent = provider_names.clone();
+        for provider in provider_names.iter().filter(|p| in_scope.contains(*p)) {
+            if let Some(interval) = &entry.reporting_interval {
+                intervals.insert(provider.clone(), interval.clone());
+            }
+            let by_mode = providers
+                .entry(provider.clone())
+                .or_insert_with(|| Mode::BOTH.iter().map(|m| (*m, BTreeMap::new())).collect());
+            for o in &entry.overrides {
+                let selector = o.match_.as_ref();
+                let mode = selector.map_or(WorkloadMode::ClientAndServer, |s| s.mode);
+                if is_all_metrics(selector) && o.disabled == Some(true) {
+                    for m in modes(mode) {
+                        all_disabled.insert((provider.clone(), *m));
+                    }
+                    continue;
+                }
+                let metric_names = matches(selector);
+                for m in modes(mode) {
+                    // Root disables all, a lower level re-enables by overriding anything.
+                    all_disabled.remove(&(provider.clone(), *m));
+                    let per_metric = by_mode.entry(*m).or_default();
+                    for name in &metric_names {
+                        let merged = per_metric.entry(name.clone()).or_default();
+                        if o.disabled.is_some() {
+                            merged.disabled = o.disabled;
+                        }
+                        for (tag, value) in &o.tag_overrides {
+                            merged.tags.insert(tag.clone(), value.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    providers
+        .into_iter()
+        .map(|(provider, by_mode)| {
+            let mut policy = MetricsPolicy {
+                reporting_interval: intervals.get(&provider).cloned(),
+                client: ModeMetrics::default(),
+                server: ModeMetrics::default(),
+                provider: provider.clone(),
+            };
+            for mode in Mode::BOTH {
+                let out = match mode {
+                    Mode::Client => &mut policy.client,
+                    Mode::Server => &mut policy.server,
+                };
+                if all_disabled.contains(&(provider.clone(), mode)) {
+                    out.disabled = true;
+                    continue;
+                }
+                for (name, merged) in by_mode.get(&mode).into_iter().flatten() {
+                    let tags = merged
+                        .tags
+                        .iter()
+                        .map(|(tag, o)| {
+                            let remove = o.operation == Some(TagOperation::Remove);
+                            TagPolicy {
+                                name: tag.clone(),
+                                remove,
+                                value: if remove {
+                                    None
+                                } else {
+                                    Some(o.value.clone().unwrap_or_default())
+                                },
+                            }
+                        })
+                        .collect();
+                    out.overrides.push(MetricOverride {
+                        name: name.clone(),
+                        disabled: merged.disabled == Some(true),
+                        tags,
+                    });
+                }
+            }
+            policy
+        })
+        .collect()
+}
