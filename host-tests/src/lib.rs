@@ -9,7 +9,10 @@ use std::path::PathBuf;
 
 /// The path of a built artifact in the workspace's `dist/` (built by `cargo xtask build`).
 pub fn dist(name: &str) -> PathBuf {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
     root.join("dist").join(name)
 }
 
@@ -17,7 +20,10 @@ pub fn dist(name: &str) -> PathBuf {
 pub fn proxy_filter() -> anyhow::Result<proxy::ProxyModule> {
     let path = dist("proxy-filter.wasm");
     if !path.exists() {
-        anyhow::bail!("{} is missing: run `cargo xtask build` (cargo xtask test does)", path.display());
+        anyhow::bail!(
+            "{} is missing: run `cargo xtask build` (cargo xtask test does)",
+            path.display()
+        );
     }
     proxy::ProxyModule::load(path)
 }

@@ -6,6 +6,8 @@ use anyhow::{Context, Result, bail};
 use host_tests::fixture::Fixture;
 use host_tests::proxy::ProxyModule;
 use host_tests::replay::replay;
+use policy_wasm::check::{Options, check_text};
+use policy_wasm::scope::Scope;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,6 +20,16 @@ pub struct Args {
     module: PathBuf,
 }
 
+const EXAMPLES: [(&str, &str); 2] = [
+    (
+        "examples/aks-brief/mesh-logging-default.yaml",
+        include_str!("../../examples/aks-brief/mesh-logging-default.yaml"),
+    ),
+    (
+        "examples/aks-brief/blocked-filter.yaml",
+        include_str!("../../examples/aks-brief/blocked-filter.yaml"),
+    ),
+];
 const PLUGIN_CONFIG: &str = include_str!("../../examples/aks-brief/plugin-config.json");
 const EXPECTED: &str = include_str!("../../examples/aks-brief/expected.log");
 const STREAMS: [(&str, &str, &str); 2] = [
@@ -37,7 +49,9 @@ const STREAMS: [(&str, &str, &str); 2] = [
 pub fn run(args: Args) -> Result<ExitCode> {
     let module = ProxyModule::load(&args.module)
         .with_context(|| "build it first with `cargo xtask build` (or run `cargo xtask demo`)")?;
-    let size = std::fs::metadata(&args.module).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&args.module)
+        .map(|m| m.len())
+        .unwrap_or(0);
     let fixtures = STREAMS
         .iter()
         .map(|(_, name, text)| Fixture::parse(text, Path::new(name)))
@@ -45,8 +59,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let replayed = replay(&module, PLUGIN_CONFIG.as_bytes(), &fixtures)?;
 
     let mut out = std::io::stdout().lock();
-    writeln!(out, "meshtel demo: the AKS brief's Telemetry `aks-istio-system/mesh-logging-default`")?;
-    writeln!(out, "replayed through {} ({size} bytes) under wasmtime\n", args.module.display())?;
+    writeln!(
+        out,
+        "meshtel demo: the AKS brief's Telemetry `aks-istio-system/mesh-logging-default`"
+    )?;
+    writeln!(
+        out,
+        "replayed through {} ({size} bytes) under wasmtime\n",
+        args.module.display()
+    )?;
     let mut produced = Vec::new();
     for ((label, _, _), stream) in STREAMS.iter().zip(&replayed) {
         writeln!(out, "{label}:")?;
@@ -58,9 +79,52 @@ pub fn run(args: Args) -> Result<ExitCode> {
         writeln!(out)?;
     }
     let expected: Vec<&[u8]> = EXPECTED.lines().map(str::as_bytes).collect();
-    if produced.iter().map(Vec::as_slice).ne(expected.iter().copied()) {
+    if produced
+        .iter()
+        .map(Vec::as_slice)
+        .ne(expected.iter().copied())
+    {
         bail!("the records differ from the brief's lines:\n{EXPECTED}");
     }
-    writeln!(out, "Both records are byte-identical to the brief's two lines.")?;
+    writeln!(
+        out,
+        "Both records are byte-identical to the brief's two lines.\n"
+    )?;
+    write_verdicts(&mut out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The admission verdicts of the AKS scope for the brief's resource and for a blocked one.
+fn write_verdicts(out: &mut impl Write) -> Result<()> {
+    let options = Options {
+        revision: Some("asm-1-22".into()),
+        ..Options::for_scope(Scope::aks())
+    };
+    writeln!(
+        out,
+        "Admission verdicts, scope {} (revision asm-1-22):",
+        options.scope.title()
+    )?;
+    for (source, text) in EXAMPLES {
+        let report = check_text(text, source, &options)?;
+        for resource in &report.resources {
+            let verdict = format!("{:?}", resource.verdict).to_lowercase();
+            writeln!(
+                out,
+                "  {verdict:<5} {}/{} ({source})",
+                resource.namespace, resource.name
+            )?;
+            for f in &resource.findings {
+                writeln!(
+                    out,
+                    "        {} {} {}: {}",
+                    f.severity.as_str(),
+                    f.rule,
+                    f.path,
+                    f.message
+                )?;
+            }
+        }
+    }
+    Ok(())
 }

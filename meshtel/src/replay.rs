@@ -24,13 +24,22 @@ pub struct Args {
 
 /// Runs the command: one line per record on stdout, the filter's other log lines on stderr.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let config = std::fs::read(&args.config).with_context(|| format!("cannot read {}", args.config.display()))?;
+    let config = std::fs::read(&args.config)
+        .with_context(|| format!("cannot read {}", args.config.display()))?;
     let module = ProxyModule::load(&args.module)?;
-    let fixtures = args.fixtures.iter().map(Fixture::load).collect::<Result<Vec<_>>>()?;
+    let fixtures = args
+        .fixtures
+        .iter()
+        .map(Fixture::load)
+        .collect::<Result<Vec<_>>>()?;
     let mut stdout = std::io::stdout().lock();
     for stream in replay(&module, &config, &fixtures)? {
         for log in &stream.other_logs {
-            eprintln!("{}: {}", stream.fixture.display(), String::from_utf8_lossy(&log.message));
+            eprintln!(
+                "{}: {}",
+                stream.fixture.display(),
+                String::from_utf8_lossy(&log.message)
+            );
         }
         for record in &stream.records {
             stdout.write_all(record)?;

@@ -21,29 +21,51 @@ fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
     let target_dir = match route {
         Route::Rustup => {
             cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            cmd.args(["build", "--release", "--target", "wasm32-unknown-unknown", "--package", package]);
+            cmd.args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--package",
+                package,
+            ]);
             root().join("target")
         }
         Route::DebianBuildStd => {
             let dir = root().join("target/deb");
             cmd = Command::new("/usr/bin/cargo");
-            cmd.env("RUSTC", "/usr/bin/rustc").env("RUSTC_BOOTSTRAP", "1").env("CARGO_TARGET_DIR", &dir);
-            cmd.args(["build", "--release", "--target", "wasm32-unknown-unknown", "--package", package]);
+            cmd.env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("CARGO_TARGET_DIR", &dir);
+            cmd.args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--package",
+                package,
+            ]);
             cmd.args(["-Zbuild-std=std,panic_abort"]);
             dir
         }
     };
     crate::run(&mut cmd)?;
-    Ok(target_dir.join("wasm32-unknown-unknown/release").join(format!("{}.wasm", package.replace('-', "_"))))
+    Ok(target_dir
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{}.wasm", package.replace('-', "_"))))
 }
 
 fn install(from: PathBuf, name: &str) -> Result<Artifact> {
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).context("cannot create dist/")?;
     let to = dist.join(name);
-    std::fs::copy(&from, &to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    std::fs::copy(&from, &to)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
     let size = std::fs::metadata(&to)?.len();
-    Ok(Artifact { name: name.to_string(), size })
+    Ok(Artifact {
+        name: name.to_string(),
+        size,
+    })
 }
 
 /// Builds every artifact.

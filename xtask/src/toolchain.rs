@@ -17,23 +17,39 @@ pub enum Route {
 const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip1"];
 
 fn installed_targets() -> Option<String> {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Ensures the wasm targets; says what it installs.
 pub fn ensure_wasm_targets() -> Result<Route> {
     if let Some(installed) = installed_targets() {
-        let missing: Vec<&str> = TARGETS.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+        let missing: Vec<&str> = TARGETS
+            .iter()
+            .copied()
+            .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+            .collect();
         if missing.is_empty() {
             return Ok(Route::Rustup);
         }
         eprintln!("xtask: installing Rust targets {}", missing.join(", "));
-        let ok = Command::new("rustup").arg("target").arg("add").args(&missing).status().is_ok_and(|s| s.success());
+        let ok = Command::new("rustup")
+            .arg("target")
+            .arg("add")
+            .args(&missing)
+            .status()
+            .is_ok_and(|s| s.success());
         if ok {
             return Ok(Route::Rustup);
         }
-        eprintln!("xtask: rustup could not add the wasm targets; trying Debian's toolchain with build-std");
+        eprintln!(
+            "xtask: rustup could not add the wasm targets; trying Debian's toolchain with build-std"
+        );
     }
     debian_route()
 }
