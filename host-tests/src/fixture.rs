@@ -83,35 +83,62 @@ impl Fixture {
 
     /// Parses fixture JSON; `path` is recorded for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Fixture> {
-        let raw: RawFixture = serde_json::from_str(text).map_err(|e| anyhow!("invalid fixture JSON: {e}"))?;
+        let raw: RawFixture =
+            serde_json::from_str(text).map_err(|e| anyhow!("invalid fixture JSON: {e}"))?;
         let direction = match raw.direction.as_str() {
             "inbound" => Direction::Inbound,
             "outbound" => Direction::Outbound,
-            other => bail!("field `direction`: expected \"inbound\" or \"outbound\", got {other:?}"),
+            other => {
+                bail!("field `direction`: expected \"inbound\" or \"outbound\", got {other:?}")
+            }
         };
-        let mut fixture = Fixture { path: path.to_path_buf(), description: raw.description, ..Fixture::default() };
-        let headers = [raw.request_headers, raw.request_trailers, raw.response_headers, raw.response_trailers];
-        let names = ["request_headers", "request_trailers", "response_headers", "response_trailers"];
+        let mut fixture = Fixture {
+            path: path.to_path_buf(),
+            description: raw.description,
+            ..Fixture::default()
+        };
+        let headers = [
+            raw.request_headers,
+            raw.request_trailers,
+            raw.response_headers,
+            raw.response_trailers,
+        ];
+        let names = [
+            "request_headers",
+            "request_trailers",
+            "response_headers",
+            "response_trailers",
+        ];
         for (i, (map, name)) in headers.into_iter().zip(names).enumerate() {
             fixture.headers[i] = map
                 .into_iter()
                 .enumerate()
-                .map(|(j, (k, v))| Ok((k.to_ascii_lowercase(), header_bytes(v).with_context(|| format!("field `{name}[{j}]`"))?)))
+                .map(|(j, (k, v))| {
+                    Ok((
+                        k.to_ascii_lowercase(),
+                        header_bytes(v).with_context(|| format!("field `{name}[{j}]`"))?,
+                    ))
+                })
                 .collect::<Result<_>>()?;
         }
         for (key, value) in &raw.node {
             let segments = vec!["xds".to_string(), "node".to_string(), key.clone()];
-            let segments = if key == "metadata" { segments[..2].to_vec() } else { segments };
-            add_node_value(&mut fixture, segments, value).with_context(|| format!("field `node.{key}`"))?;
+            add_node_value(&mut fixture, segments, value)
+                .with_context(|| format!("field `node.{key}`"))?;
         }
         let code = match direction {
             Direction::Inbound => 1,
             Direction::Outbound => 2,
         };
-        fixture.properties.insert(vec!["xds".into(), "listener_direction".into()], encode_i64(code));
+        fixture.properties.insert(
+            vec!["xds".into(), "listener_direction".into()],
+            encode_i64(code),
+        );
         for (key, value) in &raw.properties {
-            let segments = split_path(key).ok_or_else(|| anyhow!("field `properties.{key}`: malformed property path"))?;
-            let bytes = encode_property(key, value).with_context(|| format!("field `properties.{key}`"))?;
+            let segments = split_path(key)
+                .ok_or_else(|| anyhow!("field `properties.{key}`: malformed property path"))?;
+            let bytes =
+                encode_property(key, value).with_context(|| format!("field `properties.{key}`"))?;
             fixture.properties.insert(segments, bytes);
         }
         Ok(fixture)
@@ -136,12 +163,15 @@ fn header_bytes(value: HeaderValue) -> Result<Vec<u8>> {
 }
 
 fn decode_hex(hex: &str) -> Result<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         bail!("hex string has an odd number of digits");
     }
     (0..hex.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| anyhow!("invalid hex digits {:?}", &hex[i..i + 2])))
+        .map(|i| {
+            u8::from_str_radix(&hex[i..i + 2], 16)
+                .map_err(|_| anyhow!("invalid hex digits {:?}", &hex[i..i + 2]))
+        })
         .collect()
 }
 
@@ -149,7 +179,9 @@ fn decode_hex(hex: &str) -> Result<Vec<u8>> {
 fn add_node_value(fixture: &mut Fixture, segments: Vec<String>, value: &Value) -> Result<()> {
     match value {
         Value::String(s) => {
-            fixture.root_properties.insert(segments.clone(), s.clone().into_bytes());
+            fixture
+                .root_properties
+                .insert(segments.clone(), s.clone().into_bytes());
             fixture.properties.insert(segments, s.clone().into_bytes());
         }
         Value::Object(members) => {
@@ -163,7 +195,9 @@ fn add_node_value(fixture: &mut Fixture, segments: Vec<String>, value: &Value) -
                 }
             }
             let encoded = encode_pairs(&pairs);
-            fixture.root_properties.insert(segments.clone(), encoded.clone());
+            fixture
+                .root_properties
+                .insert(segments.clone(), encoded.clone());
             fixture.properties.insert(segments, encoded);
         }
         other => bail!("expected a string or an object, got {}", kind(other)),
@@ -189,10 +223,17 @@ fn encode_property(path: &str, value: &Value) -> Result<Vec<u8>> {
     let (tag, inner) = match value {
         Value::String(s) => ("string", Value::String(s.clone())),
         Value::Object(obj) if obj.len() == 1 => {
-            let (k, v) = obj.iter().next().map(|(k, v)| (k.as_str(), v.clone())).unwrap_or(("", Value::Null));
+            let (k, v) = obj
+                .iter()
+                .next()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .unwrap_or(("", Value::Null));
             (k, v)
         }
-        other => bail!("expected a string or a one-key typed object, got {}", kind(other)),
+        other => bail!(
+            "expected a string or a one-key typed object, got {}",
+            kind(other)
+        ),
     };
     let got = match tag {
         "string" => Encoding::String,
@@ -203,32 +244,67 @@ fn encode_property(path: &str, value: &Value) -> Result<Vec<u8>> {
         "timestamp" | "timestamp_ns" => Encoding::Timestamp,
         "duration_ns" => Encoding::Duration,
         "map" => Encoding::Map,
-        other => bail!("unknown value type {other:?} (string, hex, int, uint, bool, timestamp, timestamp_ns, duration_ns, map)"),
+        other => bail!(
+            "unknown value type {other:?} (string, hex, int, uint, bool, timestamp, timestamp_ns, duration_ns, map)"
+        ),
     };
     if let Some(expected) = encoding_of(path) {
         let compatible = expected == got
-            || matches!((expected, got), (Encoding::Int, Encoding::Uint) | (Encoding::Uint, Encoding::Int))
-            || matches!((expected, got), (Encoding::String, Encoding::Bytes) | (Encoding::Bytes, Encoding::String));
+            || matches!(
+                (expected, got),
+                (Encoding::Int, Encoding::Uint) | (Encoding::Uint, Encoding::Int)
+            )
+            || matches!(
+                (expected, got),
+                (Encoding::String, Encoding::Bytes) | (Encoding::Bytes, Encoding::String)
+            );
         if !compatible {
             bail!("`{path}` is {expected:?} in Envoy, but the fixture gives {tag}");
         }
     }
-    let int = |v: &Value| v.as_i64().ok_or_else(|| anyhow!("{tag}: expected an integer, got {}", kind(v)));
+    let int = |v: &Value| {
+        v.as_i64()
+            .ok_or_else(|| anyhow!("{tag}: expected an integer, got {}", kind(v)))
+    };
     Ok(match tag {
         "string" => inner.as_str().unwrap_or_default().as_bytes().to_vec(),
-        "hex" => decode_hex(inner.as_str().ok_or_else(|| anyhow!("hex: expected a string"))?)?,
+        "hex" => decode_hex(
+            inner
+                .as_str()
+                .ok_or_else(|| anyhow!("hex: expected a string"))?,
+        )?,
         "int" | "timestamp_ns" | "duration_ns" => encode_i64(int(&inner)?),
         "uint" => {
-            let n = inner.as_u64().ok_or_else(|| anyhow!("uint: expected a non-negative integer, got {}", kind(&inner)))?;
+            let n = inner.as_u64().ok_or_else(|| {
+                anyhow!(
+                    "uint: expected a non-negative integer, got {}",
+                    kind(&inner)
+                )
+            })?;
             n.to_le_bytes().to_vec()
         }
-        "bool" => vec![u8::from(inner.as_bool().ok_or_else(|| anyhow!("bool: expected true or false, got {}", kind(&inner)))?)],
-        "timestamp" => encode_i64(parse_rfc3339(inner.as_str().ok_or_else(|| anyhow!("timestamp: expected a string"))?)?),
+        "bool" => vec![u8::from(inner.as_bool().ok_or_else(|| {
+            anyhow!("bool: expected true or false, got {}", kind(&inner))
+        })?)],
+        "timestamp" => encode_i64(parse_rfc3339(
+            inner
+                .as_str()
+                .ok_or_else(|| anyhow!("timestamp: expected a string"))?,
+        )?),
         "map" => {
-            let obj = inner.as_object().ok_or_else(|| anyhow!("map: expected an object, got {}", kind(&inner)))?;
+            let obj = inner
+                .as_object()
+                .ok_or_else(|| anyhow!("map: expected an object, got {}", kind(&inner)))?;
             let pairs: Vec<(String, String)> = obj
                 .iter()
-                .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(|| anyhow!("map value {k:?}: expected a string"))?.to_string())))
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        v.as_str()
+                            .ok_or_else(|| anyhow!("map value {k:?}: expected a string"))?
+                            .to_string(),
+                    ))
+                })
                 .collect::<Result<_>>()?;
             encode_pairs(&pairs)
         }
@@ -261,7 +337,11 @@ pub fn parse_rfc3339(text: &str) -> Result<i64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + num(t[0])? * 3600 + num(t[1])? * 60 + num(t[2])?;
-    let nanos = if frac.is_empty() { 0 } else { num(frac)? * 10i64.pow(9 - frac.len() as u32) };
+    let nanos = if frac.is_empty() {
+        0
+    } else {
+        num(frac)? * 10i64.pow(9 - frac.len() as u32)
+    };
     Ok(secs * 1_000_000_000 + nanos)
 }
 
@@ -285,7 +365,10 @@ mod tests {
 
     #[test]
     fn rfc3339_round_trip() {
-        assert_eq!(parse_rfc3339("2024-08-13T00:31:47.690123456Z").unwrap(), 1_723_509_107_690_123_456);
+        assert_eq!(
+            parse_rfc3339("2024-08-13T00:31:47.690123456Z").unwrap(),
+            1_723_509_107_690_123_456
+        );
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z").unwrap(), 0);
         assert!(parse_rfc3339("2024-13-01T00:00:00Z").is_err());
     }

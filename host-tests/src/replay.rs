@@ -1,7 +1,7 @@
 //! Replaying recorded streams through a proxy filter: one VM per sidecar (node), as in a mesh.
 
 use crate::fixture::Fixture;
-use crate::proxy::{LOG_INFO, LogRecord, ProxyHost, ProxyModule};
+use crate::proxy::{LOG_INFO, LogRecord, Properties, ProxyHost, ProxyModule};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,19 +19,25 @@ pub struct Replayed {
 
 /// Replays `fixtures` in order through `module` configured with `plugin_configuration`. Streams of
 /// the same node share one VM, like the streams of one sidecar.
-pub fn replay(module: &ProxyModule, plugin_configuration: &[u8], fixtures: &[Fixture]) -> Result<Vec<Replayed>> {
-    let mut hosts: BTreeMap<Vec<(Vec<String>, Vec<u8>)>, ProxyHost> = BTreeMap::new();
+pub fn replay(
+    module: &ProxyModule,
+    plugin_configuration: &[u8],
+    fixtures: &[Fixture],
+) -> Result<Vec<Replayed>> {
+    let mut hosts: BTreeMap<Properties, ProxyHost> = BTreeMap::new();
     let mut out = Vec::with_capacity(fixtures.len());
     for fixture in fixtures {
-        let node: Vec<_> = fixture.root_properties.clone().into_iter().collect();
-        let host = match hosts.entry(node) {
+        let host = match hosts.entry(fixture.root_properties.clone()) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(ProxyHost::start(module, plugin_configuration, fixture.root_properties.clone())?)
-            }
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(ProxyHost::start(
+                module,
+                plugin_configuration,
+                fixture.root_properties.clone(),
+            )?),
         };
         let logs = host.replay_http(fixture)?;
-        let (records, other_logs): (Vec<_>, Vec<_>) = logs.into_iter().partition(|l| l.level == LOG_INFO);
+        let (records, other_logs): (Vec<_>, Vec<_>) =
+            logs.into_iter().partition(|l| l.level == LOG_INFO);
         out.push(Replayed {
             fixture: fixture.path.clone(),
             records: records.into_iter().map(|l| l.message).collect(),

@@ -1,8 +1,8 @@
 //! `meshtel`: check Telemetry resources, compute effective configuration, replay recorded
 //! requests through the built proxy filter, and run the demo.
 
-mod check;
 mod cel;
+mod check;
 mod demo;
 mod effective;
 mod replay;

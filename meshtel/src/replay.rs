@@ -1,12 +1,50 @@
-//! `meshtel replay` (not implemented yet).
+//! `meshtel replay`: recorded streams through the built proxy filter, records printed as written.
 
+use anyhow::{Context, Result};
+use host_tests::fixture::Fixture;
+use host_tests::proxy::ProxyModule;
+use host_tests::replay::replay;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `meshtel replay`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Plugin configuration JSON (what a WasmPlugin's pluginConfig carries).
+    #[arg(long)]
+    config: PathBuf,
+    /// The filter module to load.
+    #[arg(long, default_value = "dist/proxy-filter.wasm")]
+    module: PathBuf,
+    /// Recorded stream fixtures (JSON), replayed in order.
+    #[arg(required = true)]
+    fixtures: Vec<PathBuf>,
+}
 
-/// Runs the command.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("meshtel replay is not implemented yet")
+/// Runs the command: one line per record on stdout, the filter's other log lines on stderr.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let config = std::fs::read(&args.config)
+        .with_context(|| format!("cannot read {}", args.config.display()))?;
+    let module = ProxyModule::load(&args.module)?;
+    let fixtures = args
+        .fixtures
+        .iter()
+        .map(Fixture::load)
+        .collect::<Result<Vec<_>>>()?;
+    let mut stdout = std::io::stdout().lock();
+    for stream in replay(&module, &config, &fixtures)? {
+        for log in &stream.other_logs {
+            eprintln!(
+                "{}: {}",
+                stream.fixture.display(),
+                String::from_utf8_lossy(&log.message)
+            );
+        }
+        for record in &stream.records {
+            stdout.write_all(record)?;
+            stdout.write_all(b"\n")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

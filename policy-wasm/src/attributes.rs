@@ -108,7 +108,10 @@ pub const PROPERTY_ENCODINGS: &[(&str, Encoding)] = &[
     ("connection.dns_san_peer_certificate", Encoding::String),
     ("connection.uri_san_local_certificate", Encoding::String),
     ("connection.uri_san_peer_certificate", Encoding::String),
-    ("connection.sha256_peer_certificate_digest", Encoding::String),
+    (
+        "connection.sha256_peer_certificate_digest",
+        Encoding::String,
+    ),
     ("connection.transport_failure_reason", Encoding::String),
     ("connection.termination_details", Encoding::String),
     ("upstream.address", Encoding::String),
@@ -228,7 +231,13 @@ mod tests {
         assert_eq!(split_path("request.time").unwrap(), ["request", "time"]);
         assert_eq!(
             split_path("xds.node.metadata.LABELS[\"app.kubernetes.io/name\"]").unwrap(),
-            ["xds", "node", "metadata", "LABELS", "app.kubernetes.io/name"]
+            [
+                "xds",
+                "node",
+                "metadata",
+                "LABELS",
+                "app.kubernetes.io/name"
+            ]
         );
         assert!(split_path("a..b").is_none());
         assert!(split_path("a[\"b").is_none());
@@ -239,10 +248,19 @@ mod tests {
         let bytes = encode_pairs(&[("a", "1"), ("b", "22")]);
         assert_eq!(
             bytes,
-            [2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, b'a', 0, b'1', 0, b'b', 0, b'2', b'2', 0]
+            [
+                2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, b'a', 0, b'1', 0, b'b',
+                0, b'2', b'2', 0
+            ]
         );
         let back = decode_pairs(&bytes).unwrap();
-        assert_eq!(back, [(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"22".to_vec())]);
+        assert_eq!(
+            back,
+            [
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"22".to_vec())
+            ]
+        );
         assert_eq!(decode_pairs(&bytes[..bytes.len() - 2]), None);
         assert_eq!(decode_pairs(&[0xff, 0xff, 0xff, 0xff]), None);
     }

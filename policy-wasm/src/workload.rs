@@ -34,7 +34,11 @@ impl Mode {
     /// The mode of a request from Envoy's `xds.listener_direction` (1 inbound, 2 outbound).
     /// Istio treats anything that is not inbound as CLIENT.
     pub fn from_listener_direction(direction: i64) -> Mode {
-        if direction == 1 { Mode::Server } else { Mode::Client }
+        if direction == 1 {
+            Mode::Server
+        } else {
+            Mode::Client
+        }
     }
 
     /// Lower-case name (`client` / `server`).

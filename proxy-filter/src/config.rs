@@ -41,8 +41,8 @@ pub struct Parsed {
 
 /// Parses the plugin configuration bytes; the error is one line saying what is wrong and where.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let config: PluginConfig =
-        serde_json::from_slice(bytes).map_err(|e| format!("plugin configuration is not valid: {e}"))?;
+    let config: PluginConfig = serde_json::from_slice(bytes)
+        .map_err(|e| format!("plugin configuration is not valid: {e}"))?;
     let mut telemetries = Vec::with_capacity(config.telemetry.len());
     for (i, value) in config.telemetry.into_iter().enumerate() {
         let telemetry: Telemetry = serde_json::from_value(value)
@@ -56,7 +56,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         telemetries.push(telemetry);
     }
     Ok(Parsed {
-        root_namespace: config.root_namespace.unwrap_or_else(|| DEFAULT_ROOT_NAMESPACE.to_string()),
+        root_namespace: config
+            .root_namespace
+            .unwrap_or_else(|| DEFAULT_ROOT_NAMESPACE.to_string()),
         mesh: config.mesh_config.with_builtin_providers(),
         telemetries,
         workload: config.workload,

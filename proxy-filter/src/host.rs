@@ -67,7 +67,9 @@ pub fn log(level: u32, message: &[u8]) {
 pub fn plugin_configuration() -> Option<Vec<u8>> {
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: out-pointers are valid for writes.
-    let status = unsafe { proxy_get_buffer_bytes(PLUGIN_CONFIGURATION, 0, usize::MAX, &mut data, &mut size) };
+    let status = unsafe {
+        proxy_get_buffer_bytes(PLUGIN_CONFIGURATION, 0, usize::MAX, &mut data, &mut size)
+    };
     take_returned(status, data, size)
 }
 
@@ -82,7 +84,8 @@ pub fn property(path: &[&str]) -> Option<Vec<u8>> {
     }
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: input slice is live; out-pointers are valid for writes.
-    let status = unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) };
+    let status =
+        unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) };
     take_returned(status, data, size)
 }
 
@@ -96,7 +99,9 @@ pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
     };
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: input slice is live; out-pointers are valid for writes.
-    let status = unsafe { proxy_get_header_map_value(map_type, name.as_ptr(), name.len(), &mut data, &mut size) };
+    let status = unsafe {
+        proxy_get_header_map_value(map_type, name.as_ptr(), name.len(), &mut data, &mut size)
+    };
     match take_returned(status, data, size) {
         // OK with a null pointer is an empty value: the header is present.
         None if status == OK => Some(Vec::new()),

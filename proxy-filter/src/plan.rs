@@ -11,8 +11,6 @@ use policy_wasm::workload::{Mode, Workload};
 /// One access-log output: a provider's formatter.
 #[derive(Debug)]
 pub struct Sink {
-    /// Provider name (for messages).
-    pub provider: String,
     /// Record formatter.
     pub formatter: TextFormatter,
 }
@@ -31,7 +29,11 @@ pub struct Plan {
 impl Plan {
     /// Resolves and compiles the plan for `workload`; an error is one line naming what is wrong.
     pub fn build(config: &Parsed, workload: &Workload) -> Result<Plan, String> {
-        let scene = Scene { telemetries: &config.telemetries, mesh: &config.mesh, root_namespace: &config.root_namespace };
+        let scene = Scene {
+            telemetries: &config.telemetries,
+            mesh: &config.mesh,
+            root_namespace: &config.root_namespace,
+        };
         let mut plan = Plan::default();
         for mode in Mode::BOTH {
             let effective = resolve(&scene, workload, mode);
@@ -78,7 +80,10 @@ fn sink_for(
 ) -> Result<Option<Sink>, String> {
     let Some(provider) = mesh.provider(&policy.provider) else {
         // istiod skips providers it cannot find; say so once.
-        warnings.push(format!("access-log provider {:?} is not defined in meshConfig.extensionProviders; ignored", policy.provider));
+        warnings.push(format!(
+            "access-log provider {:?} is not defined in meshConfig.extensionProviders; ignored",
+            policy.provider
+        ));
         return Ok(None);
     };
     let Some(file_log) = &provider.envoy_file_access_log else {
@@ -98,15 +103,26 @@ fn sink_for(
     }
     let format = match &file_log.log_format {
         Some(f) if f.labels.is_some() => {
-            return Err(format!("access-log provider {:?}: logFormat.labels (JSON) is not supported by this build yet", provider.name));
+            return Err(format!(
+                "access-log provider {:?}: logFormat.labels (JSON) is not supported by this build yet",
+                provider.name
+            ));
         }
         Some(f) => f.text.clone(),
         None => None,
     };
     let format = format.or_else(|| legacy_format(mesh, &provider.name, file_log.omit_empty_values));
-    let formatter = TextFormatter::new(format.as_deref().unwrap_or(ISTIO_TEXT_FORMAT), file_log.omit_empty_values)
-        .map_err(|e| format!("access-log provider {:?}: logFormat.text: {e}", provider.name))?;
-    Ok(Some(Sink { provider: provider.name.clone(), formatter }))
+    let formatter = TextFormatter::new(
+        format.as_deref().unwrap_or(ISTIO_TEXT_FORMAT),
+        file_log.omit_empty_values,
+    )
+    .map_err(|e| {
+        format!(
+            "access-log provider {:?}: logFormat.text: {e}",
+            provider.name
+        )
+    })?;
+    Ok(Some(Sink { formatter }))
 }
 
 /// istiod formats the built-in `envoy` provider with the legacy MeshConfig `accessLogFormat` when

@@ -29,14 +29,19 @@ impl RootContext for Root {
             }
             Err(reason) => {
                 // One line that says what is wrong; a previous plan, if any, stays in force.
-                host::log(LEVEL_ERROR, format!("meshtel: configuration rejected: {reason}").as_bytes());
+                host::log(
+                    LEVEL_ERROR,
+                    format!("meshtel: configuration rejected: {reason}").as_bytes(),
+                );
                 false
             }
         }
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(Stream { plan: self.plan.clone() }))
+        Some(Box::new(Stream {
+            plan: self.plan.clone(),
+        }))
     }
 
     fn get_type(&self) -> Option<ContextType> {
@@ -57,7 +62,8 @@ fn build_plan() -> Result<Plan, String> {
 /// Istio sidecars carry their workload in node metadata (`NAMESPACE`, `WORKLOAD_NAME`, `LABELS`).
 fn workload_from_node() -> Result<Workload, String> {
     let text = |key: &str| {
-        host::property(&["xds", "node", "metadata", key]).map(|b| String::from_utf8_lossy(&b).into_owned())
+        host::property(&["xds", "node", "metadata", key])
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let namespace = text("NAMESPACE").filter(|n| !n.is_empty()).ok_or_else(|| {
         "no workload in the plugin configuration and no xds.node.metadata.NAMESPACE to read it from".to_string()
@@ -66,9 +72,18 @@ fn workload_from_node() -> Result<Workload, String> {
         .and_then(|b| decode_pairs(&b))
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), String::from_utf8_lossy(&v).into_owned()))
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
         .collect();
-    Ok(Workload { namespace, name: text("WORKLOAD_NAME").unwrap_or_default(), labels })
+    Ok(Workload {
+        namespace,
+        name: text("WORKLOAD_NAME").unwrap_or_default(),
+        labels,
+    })
 }
 
 /// One HTTP stream.
@@ -83,7 +98,11 @@ impl HttpContext for Stream {
         let Some(plan) = &self.plan else { return };
         let attrs = StreamAttributes;
         // The direction is per listener, so per request: 1 inbound (SERVER), else CLIENT.
-        let mode = Mode::from_listener_direction(attrs.property_i64(&["xds", "listener_direction"]).unwrap_or(0));
+        let mode = Mode::from_listener_direction(
+            attrs
+                .property_i64(&["xds", "listener_direction"])
+                .unwrap_or(0),
+        );
         for record in plan.records(mode, &attrs) {
             host::log(LEVEL_INFO, &record);
         }

@@ -1,1 +1,79 @@
-fn main() {}
+//! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
+
+mod artifacts;
+mod toolchain;
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: cargo xtask <build|test|demo>
+  build   build every wasm artifact into dist/ and print their sizes
+  test    build, then run the workspace tests and every conformance suite
+  demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build().map(|_| ()),
+        Some("test") => test(),
+        Some("demo") => demo(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Runs a command in the workspace root, failing with its command line if it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn build() -> Result<Vec<artifacts::Artifact>> {
+    let route = toolchain::ensure_wasm_targets()?;
+    let built = artifacts::build_all(&route)?;
+    println!("artifacts in dist/:");
+    for a in &built {
+        println!("  {:<28} {:>9} bytes", a.name, a.size);
+    }
+    Ok(built)
+}
+
+fn test() -> Result<()> {
+    build()?;
+    eprintln!("xtask: running the workspace tests (native, against the artifacts in dist/)");
+    run(cargo().args(["test", "--workspace", "--exclude", "proxy-filter"]))
+}
+
+fn demo() -> Result<()> {
+    build()?;
+    run(cargo().args(["run", "--quiet", "--package", "meshtel", "--", "demo"]))
+}

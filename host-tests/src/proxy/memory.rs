@@ -1,7 +1,7 @@
 //! Reading and writing guest memory, and allocating inside the guest for returned data.
 
-use wasmtime::{Result, format_err as anyhow};
 use wasmtime::{Caller, Extern, Memory};
+use wasmtime::{Result, format_err as anyhow};
 
 use super::HostState;
 
@@ -9,7 +9,9 @@ use super::HostState;
 pub fn memory(caller: &mut Caller<'_, HostState>) -> Result<Memory> {
     match caller.get_export("memory") {
         Some(Extern::Memory(m)) => Ok(m),
-        _ => Err(anyhow!("the module exports no linear memory named `memory`")),
+        _ => Err(anyhow!(
+            "the module exports no linear memory named `memory`"
+        )),
     }
 }
 
@@ -18,9 +20,14 @@ pub fn read(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> Result<Ve
     let mem = memory(caller)?;
     let (start, len) = (ptr as u32 as usize, len as u32 as usize);
     let data = mem.data(&caller);
-    data.get(start..start.checked_add(len).ok_or_else(|| anyhow!("guest range overflows"))?)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| anyhow!("guest passed an out-of-bounds range {start}+{len}"))
+    data.get(
+        start
+            ..start
+                .checked_add(len)
+                .ok_or_else(|| anyhow!("guest range overflows"))?,
+    )
+    .map(<[u8]>::to_vec)
+    .ok_or_else(|| anyhow!("guest passed an out-of-bounds range {start}+{len}"))
 }
 
 /// Writes a little-endian u32 at `ptr`.
@@ -38,7 +45,12 @@ pub fn write_bytes(caller: &mut Caller<'_, HostState>, ptr: i32, bytes: &[u8]) -
 /// Allocates `bytes.len()` bytes in the guest through `proxy_on_memory_allocate` (or the
 /// deprecated `malloc`, which the Rust SDK exports on wasm32-unknown-unknown), copies `bytes` there
 /// and stores pointer and size at the two out-pointers, as the ABI's returned-data convention says.
-pub fn return_bytes(caller: &mut Caller<'_, HostState>, bytes: &[u8], ptr_out: i32, size_out: i32) -> Result<()> {
+pub fn return_bytes(
+    caller: &mut Caller<'_, HostState>,
+    bytes: &[u8],
+    ptr_out: i32,
+    size_out: i32,
+) -> Result<()> {
     let alloc = ["proxy_on_memory_allocate", "malloc"]
         .iter()
         .find_map(|name| caller.get_export(name).and_then(Extern::into_func))
@@ -46,7 +58,10 @@ pub fn return_bytes(caller: &mut Caller<'_, HostState>, bytes: &[u8], ptr_out: i
     let alloc = alloc.typed::<i32, i32>(&caller)?;
     let addr = alloc.call(&mut *caller, bytes.len() as i32)?;
     if addr == 0 && !bytes.is_empty() {
-        return Err(anyhow!("guest allocator returned 0 for {} bytes", bytes.len()));
+        return Err(anyhow!(
+            "guest allocator returned 0 for {} bytes",
+            bytes.len()
+        ));
     }
     write_bytes(caller, addr, bytes)?;
     write_u32(caller, ptr_out, addr as u32)?;

@@ -36,10 +36,19 @@ pub struct Metrics {
 impl Metrics {
     /// Defines a metric; defining the same name and kind again returns the same id, as Envoy does.
     pub fn define(&mut self, kind: MetricKind, name: String) -> u32 {
-        if let Some(i) = self.defined.iter().position(|m| m.name == name && m.kind == kind) {
+        if let Some(i) = self
+            .defined
+            .iter()
+            .position(|m| m.name == name && m.kind == kind)
+        {
             return i as u32 + 1;
         }
-        self.defined.push(Metric { kind, name, value: 0, samples: Vec::new() });
+        self.defined.push(Metric {
+            kind,
+            name,
+            value: 0,
+            samples: Vec::new(),
+        });
         self.defined.len() as u32
     }
 

@@ -115,7 +115,8 @@ impl ProxyModule {
     /// Compiles the module at `path` (e.g. `dist/proxy-filter.wasm`).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         Self::from_bytes(&bytes).with_context(|| format!("cannot load {}", path.display()))
     }
 
@@ -123,7 +124,9 @@ impl ProxyModule {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let engine = Engine::default();
         let module = Module::new(&engine, bytes)?;
-        let has_abi_marker = module.exports().any(|e| e.name() == "proxy_abi_version_0_2_1");
+        let has_abi_marker = module
+            .exports()
+            .any(|e| e.name() == "proxy_abi_version_0_2_1");
         if !has_abi_marker {
             bail!("not a proxy-wasm ABI 0.2.1 module (no proxy_abi_version_0_2_1 export)");
         }
@@ -137,11 +140,17 @@ impl ProxyModule {
         // silently. The implemented ones then shadow these.
         for import in self.module.imports() {
             let ExternType::Func(ty) = import.ty() else {
-                bail!("the module imports {}.{} which is not a function", import.module(), import.name());
+                bail!(
+                    "the module imports {}.{} which is not a function",
+                    import.module(),
+                    import.name()
+                );
             };
             let name = format!("{}.{}", import.module(), import.name());
             linker.func_new(import.module(), import.name(), ty, move |_, _, _| {
-                Err(wasmtime::format_err!("host call {name} is not implemented by the meshtel test host"))
+                Err(wasmtime::format_err!(
+                    "host call {name} is not implemented by the meshtel test host"
+                ))
             })?;
         }
         abi::define(&mut linker)?;
@@ -165,7 +174,11 @@ impl ProxyHost {
     /// Instantiates `module` and runs `_initialize`, the root context, `on_vm_start` and
     /// `on_configure` with `plugin_configuration`. `root_properties` are what the node exposes
     /// (`xds.node.metadata.*`). Fails if the filter rejects its configuration.
-    pub fn start(module: &ProxyModule, plugin_configuration: &[u8], root_properties: Properties) -> Result<Self> {
+    pub fn start(
+        module: &ProxyModule,
+        plugin_configuration: &[u8],
+        root_properties: Properties,
+    ) -> Result<Self> {
         let state = HostState {
             plugin_configuration: plugin_configuration.to_vec(),
             vm_configuration: Vec::new(),
@@ -184,12 +197,24 @@ impl ProxyHost {
         let mut store = Store::new(&module.engine, state);
         let linker = module.linker()?;
         let instance = linker.instantiate(&mut store, &module.module)?;
-        let mut host = ProxyHost { store, instance, root_id: ROOT_ID, next_id: ROOT_ID + 1, crashed: None };
+        let mut host = ProxyHost {
+            store,
+            instance,
+            root_id: ROOT_ID,
+            next_id: ROOT_ID + 1,
+            crashed: None,
+        };
         host.call_optional::<()>("_initialize", &[])?;
         host.store.data_mut().live_contexts.insert(ROOT_ID);
         host.store.data_mut().effective_context = ROOT_ID;
-        host.call_optional::<()>("proxy_on_context_create", &[Val::I32(ROOT_ID as i32), Val::I32(0)])?;
-        let vm_ok = host.call_optional::<i32>("proxy_on_vm_start", &[Val::I32(ROOT_ID as i32), Val::I32(0)])?;
+        host.call_optional::<()>(
+            "proxy_on_context_create",
+            &[Val::I32(ROOT_ID as i32), Val::I32(0)],
+        )?;
+        let vm_ok = host.call_optional::<i32>(
+            "proxy_on_vm_start",
+            &[Val::I32(ROOT_ID as i32), Val::I32(0)],
+        )?;
         if vm_ok == Some(0) {
             bail!("proxy_on_vm_start returned false{}", host.log_tail());
         }
@@ -204,7 +229,10 @@ impl ProxyHost {
         self.store.data_mut().plugin_configuration = plugin_configuration.to_vec();
         self.store.data_mut().effective_context = self.root_id;
         let size = plugin_configuration.len() as i32;
-        let ok = self.call_optional::<i32>("proxy_on_configure", &[Val::I32(self.root_id as i32), Val::I32(size)])?;
+        let ok = self.call_optional::<i32>(
+            "proxy_on_configure",
+            &[Val::I32(self.root_id as i32), Val::I32(size)],
+        )?;
         Ok(ok != Some(0))
     }
 
@@ -225,13 +253,22 @@ impl ProxyHost {
         }
         let ctx = Val::I32(id as i32);
         let result = (|| -> Result<()> {
-            self.call_optional::<()>("proxy_on_context_create", &[ctx, Val::I32(self.root_id as i32)])?;
+            self.call_optional::<()>(
+                "proxy_on_context_create",
+                &[ctx, Val::I32(self.root_id as i32)],
+            )?;
             self.store.data_mut().phase = Phase::RequestHeaders;
             let n = fixture.headers[0].len() as i32;
-            self.call_optional::<i32>("proxy_on_request_headers", &[ctx, Val::I32(n), Val::I32(1)])?;
+            self.call_optional::<i32>(
+                "proxy_on_request_headers",
+                &[ctx, Val::I32(n), Val::I32(1)],
+            )?;
             self.store.data_mut().phase = Phase::ResponseHeaders;
             let n = fixture.headers[2].len() as i32;
-            self.call_optional::<i32>("proxy_on_response_headers", &[ctx, Val::I32(n), Val::I32(1)])?;
+            self.call_optional::<i32>(
+                "proxy_on_response_headers",
+                &[ctx, Val::I32(n), Val::I32(1)],
+            )?;
             self.store.data_mut().phase = Phase::Log;
             self.call_optional::<()>("proxy_on_log", &[ctx])?;
             self.call_optional::<i32>("proxy_on_done", &[ctx])?;
@@ -280,7 +317,11 @@ impl ProxyHost {
             .iter()
             .map(|l| String::from_utf8_lossy(&l.message).into_owned())
             .collect();
-        if lines.is_empty() { String::new() } else { format!(": {}", lines.join("; ")) }
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", lines.join("; "))
+        }
     }
 
     /// Calls an export if the module has it (every callback is optional in the ABI). A trap kills
@@ -289,7 +330,9 @@ impl ProxyHost {
         if let Some(trap) = &self.crashed {
             bail!("the VM crashed earlier and is unusable: {trap}");
         }
-        let Some(func) = self.instance.get_func(&mut self.store, name) else { return Ok(None) };
+        let Some(func) = self.instance.get_func(&mut self.store, name) else {
+            return Ok(None);
+        };
         match call(&mut self.store, func, args) {
             Ok(vals) => Ok(Some(R::from_vals(&vals))),
             Err(err) => {

@@ -188,8 +188,14 @@ fn compile(body: &str) -> Result<Command, FormatError> {
 
 fn split_max_len(body: &str) -> Result<(&str, Option<usize>), FormatError> {
     match body.rfind(':') {
-        Some(colon) if body[colon + 1..].bytes().all(|b| b.is_ascii_digit()) && colon + 1 < body.len() && !body[colon..].contains(')') => {
-            let n = body[colon + 1..].parse().map_err(|_| bad(body, "length out of range"))?;
+        Some(colon)
+            if body[colon + 1..].bytes().all(|b| b.is_ascii_digit())
+                && colon + 1 < body.len()
+                && !body[colon..].contains(')') =>
+        {
+            let n = body[colon + 1..]
+                .parse()
+                .map_err(|_| bad(body, "length out of range"))?;
             Ok((&body[..colon], Some(n)))
         }
         _ => Ok((body, None)),
@@ -197,17 +203,26 @@ fn split_max_len(body: &str) -> Result<(&str, Option<usize>), FormatError> {
 }
 
 fn header(source: HeaderSource, body: &str, arg: Option<&str>) -> Result<Operator, FormatError> {
-    let arg = arg.filter(|a| !a.is_empty()).ok_or_else(|| bad(body, "a header name is required"))?;
+    let arg = arg
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| bad(body, "a header name is required"))?;
     let (name, alternative) = match arg.split_once('?') {
         Some((a, b)) if !a.is_empty() && !b.is_empty() => (a, Some(b.to_ascii_lowercase())),
         Some(_) => return Err(bad(body, "empty header name around '?'")),
         None => (arg, None),
     };
-    Ok(Operator::Header { source, name: name.to_ascii_lowercase(), alternative })
+    Ok(Operator::Header {
+        source,
+        name: name.to_ascii_lowercase(),
+        alternative,
+    })
 }
 
 fn bad(operator: &str, reason: &str) -> FormatError {
-    FormatError::BadArgument { operator: operator.to_string(), reason: reason.to_string() }
+    FormatError::BadArgument {
+        operator: operator.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -236,9 +251,18 @@ mod tests {
 
     #[test]
     fn refuses_unknown_and_broken_operators() {
-        assert_eq!(parse("%NOPE%"), Err(FormatError::Unsupported("NOPE".into())));
+        assert_eq!(
+            parse("%NOPE%"),
+            Err(FormatError::Unsupported("NOPE".into()))
+        );
         assert_eq!(parse("abc %REQ(:PATH)"), Err(FormatError::Unterminated(4)));
-        assert!(matches!(parse("%REQ()%"), Err(FormatError::BadArgument { .. })));
-        assert!(matches!(parse("%PROTOCOL(x)%"), Err(FormatError::BadArgument { .. })));
+        assert!(matches!(
+            parse("%REQ()%"),
+            Err(FormatError::BadArgument { .. })
+        ));
+        assert!(matches!(
+            parse("%PROTOCOL(x)%"),
+            Err(FormatError::BadArgument { .. })
+        ));
     }
 }

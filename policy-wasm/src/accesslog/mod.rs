@@ -29,13 +29,19 @@ impl TextFormatter {
     /// Compiles `format`; a trailing newline is dropped (the proxy log adds its own line break).
     pub fn new(format: &str, omit_empty_values: bool) -> Result<Self, FormatError> {
         let format = format.strip_suffix('\n').unwrap_or(format);
-        Ok(TextFormatter { pieces: parse(format)?, omit_empty_values })
+        Ok(TextFormatter {
+            pieces: parse(format)?,
+            omit_empty_values,
+        })
     }
 
     /// Istio's default TEXT formatter.
     pub fn istio_default() -> Self {
         // The constant is known to parse; a failure would be caught by the unit tests.
-        Self::new(ISTIO_TEXT_FORMAT, false).unwrap_or(TextFormatter { pieces: Vec::new(), omit_empty_values: false })
+        Self::new(ISTIO_TEXT_FORMAT, false).unwrap_or(TextFormatter {
+            pieces: Vec::new(),
+            omit_empty_values: false,
+        })
     }
 
     /// Renders one record for the request behind `src`, appending to `out`.
@@ -67,7 +73,11 @@ mod tests {
     #[test]
     fn istio_default_format_compiles_to_24_operators() {
         let f = TextFormatter::new(ISTIO_TEXT_FORMAT, false).unwrap();
-        let ops = f.pieces.iter().filter(|p| matches!(p, Piece::Command(_))).count();
+        let ops = f
+            .pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Command(_)))
+            .count();
         assert_eq!(ops, 24);
     }
 }

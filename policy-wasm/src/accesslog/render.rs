@@ -48,11 +48,17 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
             }
             None => Value::Absent,
         },
-        Operator::Header { source, name, alternative } => {
+        Operator::Header {
+            source,
+            name,
+            alternative,
+        } => {
             // A header present with an empty value prints as empty, not as unset.
-            match header(src, *source, name)
-                .or_else(|| alternative.as_deref().and_then(|alt| header(src, *source, alt)))
-            {
+            match header(src, *source, name).or_else(|| {
+                alternative
+                    .as_deref()
+                    .and_then(|alt| header(src, *source, alt))
+            }) {
                 Some(v) => Value::Text(v),
                 None => Value::Absent,
             }
@@ -68,13 +74,14 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
             Value::Text(out)
         }
         Operator::ResponseCodeDetails => prop(src, &["response", "code_details"]),
-        Operator::ConnectionTerminationDetails => {
-            prop(src, &["connection", "termination_details"])
-        }
+        Operator::ConnectionTerminationDetails => prop(src, &["connection", "termination_details"]),
         Operator::UpstreamTransportFailureReason => {
             match src.property(&["upstream", "transport_failure_reason"]) {
                 Some(mut reason) if !reason.is_empty() => {
-                    reason.iter_mut().filter(|b| **b == b' ').for_each(|b| *b = b'_');
+                    reason
+                        .iter_mut()
+                        .filter(|b| **b == b' ')
+                        .for_each(|b| *b = b'_');
                     Value::Text(reason)
                 }
                 _ => Value::Absent,

@@ -37,7 +37,15 @@ impl Civil {
         let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
         let year = yoe + era * 400 + i64::from(month <= 2);
-        Civil { year, month, day, hour: tod / 3600, minute: tod / 60 % 60, second: tod % 60, nanos: sub }
+        Civil {
+            year,
+            month,
+            day,
+            hour: tod / 3600,
+            minute: tod / 60 % 60,
+            second: tod % 60,
+            nanos: sub,
+        }
     }
 }
 

@@ -85,7 +85,11 @@ impl ExtensionProvider {
         if self.envoy_file_access_log.is_some() {
             return "envoyFileAccessLog";
         }
-        self.other.keys().next().map(String::as_str).unwrap_or("unknown")
+        self.other
+            .keys()
+            .next()
+            .map(String::as_str)
+            .unwrap_or("unknown")
     }
 }
 
@@ -95,7 +99,11 @@ impl MeshConfig {
         let with_kind = |name: &str, kind: &str| {
             let mut other = Map::new();
             other.insert(kind.to_string(), Value::Object(Map::new()));
-            ExtensionProvider { name: name.to_string(), envoy_file_access_log: None, other }
+            ExtensionProvider {
+                name: name.to_string(),
+                envoy_file_access_log: None,
+                other,
+            }
         };
         let envoy = ExtensionProvider {
             name: "envoy".to_string(),
@@ -105,7 +113,11 @@ impl MeshConfig {
             }),
             other: Map::new(),
         };
-        alloc::vec![with_kind("prometheus", "prometheus"), with_kind("stackdriver", "stackdriver"), envoy]
+        alloc::vec![
+            with_kind("prometheus", "prometheus"),
+            with_kind("stackdriver", "stackdriver"),
+            envoy
+        ]
     }
 
     /// This mesh config with Istio's built-in providers appended where no provider of that name exists.

@@ -1,0 +1,75 @@
+//! Building each wasm artifact into `dist/`.
+
+use crate::root;
+use crate::toolchain::Route;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A built artifact.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// File name under `dist/`.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Builds the cdylib `package` for wasm32-unknown-unknown in release and returns the .wasm path.
+fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
+    let mut cmd;
+    let target_dir = match route {
+        Route::Rustup => {
+            cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            cmd.args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--package",
+                package,
+            ]);
+            root().join("target")
+        }
+        Route::DebianBuildStd => {
+            let dir = root().join("target/deb");
+            cmd = Command::new("/usr/bin/cargo");
+            cmd.env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("CARGO_TARGET_DIR", &dir);
+            cmd.args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--package",
+                package,
+            ]);
+            cmd.args(["-Zbuild-std=std,panic_abort"]);
+            dir
+        }
+    };
+    crate::run(&mut cmd)?;
+    Ok(target_dir
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{}.wasm", package.replace('-', "_"))))
+}
+
+fn install(from: PathBuf, name: &str) -> Result<Artifact> {
+    let dist = root().join("dist");
+    std::fs::create_dir_all(&dist).context("cannot create dist/")?;
+    let to = dist.join(name);
+    std::fs::copy(&from, &to)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    let size = std::fs::metadata(&to)?.len();
+    Ok(Artifact {
+        name: name.to_string(),
+        size,
+    })
+}
+
+/// Builds every artifact.
+pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
+    let filter = build_wasm(route, "proxy-filter")?;
+    Ok(vec![install(filter, "proxy-filter.wasm")?])
+}
