@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod effective;
 mod replay;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Replay(replay::Args),
     /// Replay the AKS brief's scenario and show the policy verdicts.
     Demo(demo::Args),
+    /// Serve the admission policy as a Kubernetes validating webhook.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Cel(args) => cel::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

@@ -16,7 +16,7 @@ pub struct Artifact {
 }
 
 /// Builds the cdylib `package` for wasm32-unknown-unknown in release and returns the .wasm path.
-fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
+pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
     let mut cmd;
     let target_dir = match route {
         Route::Rustup => {
@@ -55,7 +55,8 @@ fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
         .join(format!("{}.wasm", package.replace('-', "_"))))
 }
 
-fn install(from: PathBuf, name: &str) -> Result<Artifact> {
+/// Copies a built module into `dist/` under `name`.
+pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).context("cannot create dist/")?;
     let to = dist.join(name);

@@ -1,6 +1,7 @@
 //! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
 
 mod artifacts;
+mod suites;
 mod toolchain;
 
 use anyhow::{Context, Result, bail};
@@ -70,7 +71,12 @@ fn build() -> Result<Vec<artifacts::Artifact>> {
 fn test() -> Result<()> {
     build()?;
     eprintln!("xtask: running the workspace tests (native, against the artifacts in dist/)");
-    run(cargo().args(["test", "--workspace", "--exclude", "proxy-filter"]))
+    run(cargo().args(["test", "--workspace", "--exclude", "proxy-filter"]))?;
+    for suite in suites::all() {
+        eprintln!("xtask: conformance suite: {}", suite.name);
+        (suite.run)().map_err(|e| e.context(format!("suite {} failed", suite.name)))?;
+    }
+    Ok(())
 }
 
 fn demo() -> Result<()> {

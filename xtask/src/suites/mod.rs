@@ -1,0 +1,17 @@
+//! Conformance suites that `cargo xtask test` runs after the workspace tests: each checks the built
+//! artifacts against a real peer (Envoy, the OPA SDKs, a browser). Each suite is one file.
+
+use anyhow::Result;
+
+/// A named suite.
+pub struct Suite {
+    /// Shown before it runs.
+    pub name: &'static str,
+    /// Runs it; an error fails `cargo xtask test`.
+    pub run: fn() -> Result<()>,
+}
+
+/// Every suite, in the order `cargo xtask test` runs them.
+pub fn all() -> Vec<Suite> {
+    vec![]
+}
