@@ -1,0 +1,160 @@
+//! The parsed form of a CEL expression, with the byte offset of every node.
+//!
+//! Qualified names (`request.headers`) are kept as one [`Kind::Attr`] path so that evaluation
+//! can ask the attribute source for exactly that path; comprehension variables are
+//! [`Kind::Local`].
+
+use super::value::Value;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+/// An expression node.
+#[derive(Debug, Clone)]
+pub(crate) struct Expr {
+    /// Byte offset of the node's operator or first token in the source.
+    pub pos: u32,
+    /// Height of the subtree (a leaf is 1), bounded by the parser's depth limit.
+    pub depth: u16,
+    pub kind: Kind,
+}
+
+/// Unary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnOp {
+    Not,
+    Neg,
+}
+
+/// Binary operators other than the short-circuiting `&&` and `||`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::In => "in",
+        }
+    }
+}
+
+/// The comprehension macros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Macro {
+    All,
+    Exists,
+    ExistsOne,
+    Map,
+    Filter,
+}
+
+impl Macro {
+    /// The macro's name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Macro::All => "all",
+            Macro::Exists => "exists",
+            Macro::ExistsOne => "exists_one",
+            Macro::Map => "map",
+            Macro::Filter => "filter",
+        }
+    }
+}
+
+/// Node kinds.
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Lit(Value),
+    /// A (possibly qualified) name not bound by a comprehension: `x`, `request.url_path`.
+    Attr(Box<[Box<str>]>),
+    /// A comprehension variable.
+    Local(Box<str>),
+    /// Field selection on a computed value.
+    Select(Box<Expr>, Box<str>),
+    /// `has(e.f)`.
+    Has(Box<Expr>, Box<str>),
+    /// `has(a.b.c)` on a qualified name: presence of the whole path.
+    HasAttr(Box<[Box<str>]>),
+    Index(Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A function or method call that is not a macro.
+    Call {
+        name: Box<str>,
+        target: Option<Box<Expr>>,
+        args: Vec<Expr>,
+    },
+    /// `s.matches('literal')` with the pattern compiled once.
+    Matches(Box<Expr>, Box<regex_lite::Regex>),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    /// A message literal `Name{field: value}` (only protobuf wrapper types evaluate).
+    Struct {
+        name: Box<str>,
+        fields: Vec<(Box<str>, Expr)>,
+    },
+    Comprehension(Box<Comprehension>),
+}
+
+/// `range.all(var, pred)` and friends; `map` may carry a filter (`map(x, pred, value)`).
+#[derive(Debug, Clone)]
+pub(crate) struct Comprehension {
+    pub kind: Macro,
+    pub range: Expr,
+    pub var: Box<str>,
+    /// The predicate (all/exists/exists_one/filter), or the filter of a three-argument `map`.
+    pub pred: Option<Expr>,
+    /// The value of `map`.
+    pub value: Option<Expr>,
+}
+
+impl Expr {
+    /// The direct children of the node, for walks that do not care about the node kind.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            Kind::Lit(_) | Kind::Attr(_) | Kind::Local(_) | Kind::HasAttr(_) => Vec::new(),
+            Kind::Select(e, _) | Kind::Has(e, _) | Kind::Unary(_, e) | Kind::Matches(e, _) => {
+                alloc::vec![&**e]
+            }
+            Kind::Index(a, b) | Kind::Binary(_, a, b) | Kind::And(a, b) | Kind::Or(a, b) => {
+                alloc::vec![&**a, &**b]
+            }
+            Kind::Cond(a, b, c) => alloc::vec![&**a, &**b, &**c],
+            Kind::Call { target, args, .. } => target.iter().map(|t| &**t).chain(args).collect(),
+            Kind::List(items) => items.iter().collect(),
+            Kind::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+            Kind::Struct { fields, .. } => fields.iter().map(|(_, v)| v).collect(),
+            Kind::Comprehension(c) => core::iter::once(&c.range)
+                .chain(c.pred.iter())
+                .chain(c.value.iter())
+                .collect(),
+        }
+    }
+}
