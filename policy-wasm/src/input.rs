@@ -164,8 +164,8 @@ fn join(prefix: &str, path: &str) -> String {
 fn parent_path(path: &str) -> &str {
     if path.ends_with(']') {
         // A quoted key may itself contain `[`; find the bracket that opens this segment.
-        let open = if path.ends_with("\"]") {
-            path[..path.len() - 2].rfind("[\"")
+        let open = if let Some(inner) = path.strip_suffix("\"]") {
+            inner.rfind("[\"")
         } else {
             path.rfind('[')
         };
@@ -254,15 +254,15 @@ fn unwrap_into(
         }
         return;
     }
-    if kind.ends_with("List") {
-        if let Some(Value::Array(items)) = value.get_mut("items") {
-            let items = core::mem::take(items);
-            for (i, item) in items.into_iter().enumerate() {
-                let prefix = join(&prefix, &index_path("items", i));
-                unwrap_into(item, document, prefix, namespace_hint.clone(), lines, out);
-            }
-            return;
+    if kind.ends_with("List")
+        && let Some(Value::Array(items)) = value.get_mut("items")
+    {
+        let items = core::mem::take(items);
+        for (i, item) in items.into_iter().enumerate() {
+            let prefix = join(&prefix, &index_path("items", i));
+            unwrap_into(item, document, prefix, namespace_hint.clone(), lines, out);
         }
+        return;
     }
     out.push(Object {
         value,

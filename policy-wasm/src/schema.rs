@@ -37,8 +37,11 @@ struct StrRule {
     values: &'static [&'static str],
     min: usize,
     max: Option<usize>,
-    pattern: Option<(fn(&str) -> bool, &'static str)>,
+    pattern: Option<Pattern>,
 }
+
+/// A string test and what it expects, for the message.
+type Pattern = (fn(&str) -> bool, &'static str);
 
 const fn s() -> StrRule {
     StrRule {
@@ -409,14 +412,14 @@ fn string_rules(text: &str, rule: &StrRule, path: &str, findings: &mut Vec<Findi
             format!("must be at most {max} characters long, found {chars}"),
         ));
     }
-    if let Some((ok, what)) = rule.pattern {
-        if !ok(text) {
-            findings.push(Finding::error(
-                "schema.pattern",
-                path,
-                format!("`{text}` is not {what}"),
-            ));
-        }
+    if let Some((ok, what)) = rule.pattern
+        && !ok(text)
+    {
+        findings.push(Finding::error(
+            "schema.pattern",
+            path,
+            format!("`{text}` is not {what}"),
+        ));
     }
     true
 }

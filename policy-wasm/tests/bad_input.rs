@@ -28,28 +28,39 @@ fn truncated_yaml_names_line_and_column() {
 
 #[test]
 fn truncated_json_names_line_and_column() {
-    let text = "{\"apiVersion\": \"telemetry.istio.io/v1\",\n \"kind\": \"Telemetry\",\n \"spec\": {";
+    let text =
+        "{\"apiVersion\": \"telemetry.istio.io/v1\",\n \"kind\": \"Telemetry\",\n \"spec\": {";
     let err = check_text(text, "t.json", &aks()).unwrap_err();
     assert!(err.line().is_some(), "{err}");
 }
 
 #[test]
 fn ten_megabyte_document_is_a_clear_error() {
-    let mut text = String::from("apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: big}\nspec:\n  accessLogging:\n");
+    let mut text = String::from(
+        "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: big}\nspec:\n  accessLogging:\n",
+    );
     while text.len() < 10 * 1024 * 1024 {
         text.push_str("  - providers: [{name: envoy}]\n");
     }
-    let err = timed(Duration::from_secs(5), || check_text(&text, "big.yaml", &aks())).unwrap_err();
+    let err = timed(Duration::from_secs(5), || {
+        check_text(&text, "big.yaml", &aks())
+    })
+    .unwrap_err();
     assert!(matches!(err, InputError::TooLarge { .. }), "{err}");
 }
 
 #[test]
 fn largest_accepted_document_is_checked_in_time() {
-    let mut text = String::from("apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: big}\nspec:\n  accessLogging:\n");
+    let mut text = String::from(
+        "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: big}\nspec:\n  accessLogging:\n",
+    );
     while text.len() < policy_wasm::input::MAX_INPUT_BYTES - 64 {
         text.push_str("  - providers: [{name: envoy}]\n");
     }
-    let report = timed(Duration::from_secs(120), || check_text(&text, "big.yaml", &aks())).unwrap();
+    let report = timed(Duration::from_secs(120), || {
+        check_text(&text, "big.yaml", &aks())
+    })
+    .unwrap();
     assert_eq!(report.resources.len(), 1);
 }
 
@@ -60,8 +71,14 @@ fn ten_thousand_deep_nesting_yaml_flow_block_and_json() {
     let block = format!("spec:\n  {}x\n", "- ".repeat(10_000));
     let json = format!("{{\"spec\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
     for text in [flow, block, json] {
-        let err = timed(Duration::from_secs(20), || check_text(&text, "deep", &aks())).unwrap_err();
-        assert!(err.to_string().contains("nesting") || err.to_string().contains("recursion"), "{err}");
+        let err = timed(Duration::from_secs(20), || {
+            check_text(&text, "deep", &aks())
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("nesting") || err.to_string().contains("recursion"),
+            "{err}"
+        );
     }
 }
 
@@ -72,7 +89,10 @@ fn alias_bomb_is_bounded() {
         let prev = format!("*a{}", i - 1);
         text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
     }
-    let err = timed(Duration::from_secs(20), || check_text(&text, "bomb.yaml", &aks())).unwrap_err();
+    let err = timed(Duration::from_secs(20), || {
+        check_text(&text, "bomb.yaml", &aks())
+    })
+    .unwrap_err();
     assert!(err.to_string().contains("nodes"), "{err}");
 }
 
@@ -80,7 +100,14 @@ fn alias_bomb_is_bounded() {
 fn invalid_utf8_names_the_position() {
     let bytes = b"apiVersion: telemetry.istio.io/v1\nkind: Tele\xffmetry\n";
     let err = decode(bytes, "bad.yaml").unwrap_err();
-    assert_eq!(err, InputError::Utf8 { file: "bad.yaml".into(), line: 2, column: 11 });
+    assert_eq!(
+        err,
+        InputError::Utf8 {
+            file: "bad.yaml".into(),
+            line: 2,
+            column: 11
+        }
+    );
 }
 
 #[test]
@@ -93,14 +120,34 @@ fn hundred_thousand_char_filter_gives_a_finding() {
     let text = format!(
         "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {{name: f, namespace: ns}}\nspec:\n  accessLogging:\n  - providers: [{{name: envoy}}]\n    filter:\n      expression: \"{expr}\"\n"
     );
-    let report = timed(Duration::from_secs(20), || check_text(&text, "f.yaml", &Options::default())).unwrap();
+    let report = timed(Duration::from_secs(20), || {
+        check_text(&text, "f.yaml", &Options::default())
+    })
+    .unwrap();
     let findings = &report.resources[0].findings;
-    assert!(findings.iter().any(|f| f.rule == "istio.filter.cel"), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.rule == "istio.filter.cel"),
+        "{findings:?}"
+    );
 }
 
 #[test]
 fn garbage_is_an_error_or_skipped_never_a_panic() {
-    for text in ["", "---\n---\n", "- 1\n- 2", "\"just a string\"", "{", "a: [", "? [a]\n: b", ": :", "\t- x", "%YAML 9.9\n---\na", "*x", "&a [*a]", "kind: Telemetry\napiVersion: telemetry.istio.io/v1\nspec: 7"] {
+    for text in [
+        "",
+        "---\n---\n",
+        "- 1\n- 2",
+        "\"just a string\"",
+        "{",
+        "a: [",
+        "? [a]\n: b",
+        ": :",
+        "\t- x",
+        "%YAML 9.9\n---\na",
+        "*x",
+        "&a [*a]",
+        "kind: Telemetry\napiVersion: telemetry.istio.io/v1\nspec: 7",
+    ] {
         let _ = check_text(text, "g", &aks());
     }
 }

@@ -26,17 +26,17 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
                 continue;
             }
             tag_overrides(o, &opath, findings);
-            if let Some(m) = o.get("match").and_then(|m| m.get("customMetric")) {
-                if m.as_str() == Some("") {
-                    findings.push(
-                        Finding::error(
-                            "istio.metrics.custom-metric-empty",
-                            key_path(&key_path(&opath, "match"), "customMetric"),
-                            "customMetric may not be empty",
-                        )
-                        .with_hint("name the custom metric, or use `metric` for a standard one"),
-                    );
-                }
+            if let Some(m) = o.get("match").and_then(|m| m.get("customMetric"))
+                && m.as_str() == Some("")
+            {
+                findings.push(
+                    Finding::error(
+                        "istio.metrics.custom-metric-empty",
+                        key_path(&key_path(&opath, "match"), "customMetric"),
+                        "customMetric may not be empty",
+                    )
+                    .with_hint("name the custom metric, or use `metric` for a standard one"),
+                );
             }
         }
         if let Some(interval) = entry.get("reportingInterval").and_then(Value::as_str) {

@@ -37,17 +37,16 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
         if let Some(p) = entry
             .get("randomSamplingPercentage")
             .and_then(Value::as_f64)
+            && !(0.0..=100.0).contains(&p)
         {
-            if !(0.0..=100.0).contains(&p) {
-                findings.push(
-                    Finding::error(
-                        "istio.tracing.sampling-range",
-                        key_path(&path, "randomSamplingPercentage"),
-                        "randomSamplingPercentage must be in range [0.0, 100.0]",
-                    )
-                    .with_hint(format!("{p} is a percentage outside 0–100")),
-                );
-            }
+            findings.push(
+                Finding::error(
+                    "istio.tracing.sampling-range",
+                    key_path(&path, "randomSamplingPercentage"),
+                    "randomSamplingPercentage must be in range [0.0, 100.0]",
+                )
+                .with_hint(format!("{p} is a percentage outside 0–100")),
+            );
         }
         custom_tags(entry, &path, findings);
     }
