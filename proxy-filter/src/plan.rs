@@ -2,7 +2,9 @@
 //! configuration of its workload in both modes.
 
 use crate::config::Parsed;
-use policy_wasm::accesslog::{ISTIO_TEXT_FORMAT, TextFormatter};
+use policy_wasm::accesslog::{Formatter, ISTIO_TEXT_FORMAT, JsonFormatter, TextFormatter};
+use policy_wasm::model::LogFormat;
+use serde_json::{Map, Value};
 use policy_wasm::attributes::AttributeSource;
 use policy_wasm::model::MeshConfig;
 use policy_wasm::resolve::{AccessLogPolicy, Scene, resolve};
@@ -12,7 +14,7 @@ use policy_wasm::workload::{Mode, Workload};
 #[derive(Debug)]
 pub struct Sink {
     /// Record formatter.
-    pub formatter: TextFormatter,
+    pub formatter: Formatter,
 }
 
 /// Sinks per mode.
@@ -101,36 +103,51 @@ fn sink_for(
             mode.as_str()
         ));
     }
-    let format = match &file_log.log_format {
-        Some(f) if f.labels.is_some() => {
-            return Err(format!(
-                "access-log provider {:?}: logFormat.labels (JSON) is not supported by this build yet",
-                provider.name
-            ));
-        }
-        Some(f) => f.text.clone(),
-        None => None,
+    let omit = file_log.omit_empty_values;
+    let named = |e: String| format!("access-log provider {:?}: {e}", provider.name);
+    let formatter = match &file_log.log_format {
+        Some(LogFormat { labels: Some(labels), .. }) => json_formatter(labels, omit).map_err(named)?,
+        Some(LogFormat { text: Some(text), .. }) => text_formatter(text, omit).map_err(named)?,
+        _ if provider.name == "envoy" && !omit => legacy_formatter(mesh).map_err(named)?,
+        _ => Formatter::Text(TextFormatter::istio_default_with(omit)),
     };
-    let format = format.or_else(|| legacy_format(mesh, &provider.name, file_log.omit_empty_values));
-    let formatter = TextFormatter::new(
-        format.as_deref().unwrap_or(ISTIO_TEXT_FORMAT),
-        file_log.omit_empty_values,
-    )
-    .map_err(|e| {
-        format!(
-            "access-log provider {:?}: logFormat.text: {e}",
-            provider.name
-        )
-    })?;
     Ok(Some(Sink { formatter }))
 }
 
-/// istiod formats the built-in `envoy` provider with the legacy MeshConfig `accessLogFormat` when
-/// the provider sets neither `logFormat` nor `omitEmptyValues`.
-fn legacy_format(mesh: &MeshConfig, provider: &str, omit_empty_values: bool) -> Option<String> {
-    if provider == "envoy" && !omit_empty_values {
-        mesh.access_log_format.clone().filter(|f| !f.is_empty())
-    } else {
-        None
+fn text_formatter(format: &str, omit: bool) -> Result<Formatter, String> {
+    let format = if format.is_empty() { ISTIO_TEXT_FORMAT } else { format };
+    TextFormatter::new(format, omit)
+        .map(Formatter::Text)
+        .map_err(|e| format!("logFormat.text: {e}"))
+}
+
+fn json_formatter(labels: &Map<String, Value>, omit: bool) -> Result<Formatter, String> {
+    if labels.is_empty() {
+        return Ok(Formatter::Json(JsonFormatter::istio_default(omit)));
     }
+    let mut pairs = Vec::with_capacity(labels.len());
+    for (key, value) in labels {
+        let Value::String(format) = value else {
+            return Err(format!("logFormat.labels.{key}: only string values (format strings) are supported"));
+        };
+        pairs.push((key.as_str(), format.as_str()));
+    }
+    JsonFormatter::new(pairs, omit)
+        .map(Formatter::Json)
+        .map_err(|(key, e)| format!("logFormat.labels.{key}: {e}"))
+}
+
+/// istiod formats the built-in `envoy` provider with the legacy MeshConfig `accessLogFormat` and
+/// `accessLogEncoding` when the provider sets neither `logFormat` nor `omitEmptyValues`.
+fn legacy_formatter(mesh: &MeshConfig) -> Result<Formatter, String> {
+    let format = mesh.access_log_format.as_deref().unwrap_or("");
+    if mesh.access_log_encoding.as_deref() == Some("JSON") {
+        let labels: Map<String, Value> = if format.is_empty() {
+            Map::new()
+        } else {
+            serde_json::from_str(format).map_err(|e| format!("meshConfig.accessLogFormat is not a JSON object: {e}"))?
+        };
+        return json_formatter(&labels, false);
+    }
+    text_formatter(format, false)
 }

@@ -7,10 +7,23 @@ pub const SHORT_CODES: [&str; 29] = [
     "URX", "SI", "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO", "DR",
 ];
 
-/// Appends the comma-joined short codes of `bits` to `out`, or `-` when no known flag is set.
-pub fn write_short_codes(bits: u64, out: &mut alloc::vec::Vec<u8>) {
+/// Long names by bit position, as `%RESPONSE_FLAGS_LONG%` prints them.
+pub const LONG_NAMES: [&str; 29] = [
+    "FailedLocalHealthCheck", "NoHealthyUpstream", "UpstreamRequestTimeout", "LocalReset",
+    "UpstreamRemoteReset", "UpstreamConnectionFailure", "UpstreamConnectionTermination",
+    "UpstreamOverflow", "NoRouteFound", "DelayInjected", "FaultInjected", "RateLimited",
+    "UnauthorizedExternalService", "RateLimitServiceError", "DownstreamConnectionTermination",
+    "UpstreamRetryLimitExceeded", "StreamIdleTimeout", "InvalidEnvoyRequestHeaders",
+    "DownstreamProtocolError", "UpstreamMaxStreamDurationReached", "ResponseFromCacheFilter",
+    "NoFilterConfigFound", "DurationTimeout", "UpstreamProtocolError", "NoClusterFound",
+    "OverloadManagerTerminated", "DnsResolutionFailed", "DropOverload", "DownstreamRemoteReset",
+];
+
+/// Appends the comma-joined codes (short or long) of `bits` to `out`, or `-` when none is set.
+pub fn write_codes(bits: u64, long: bool, out: &mut alloc::vec::Vec<u8>) {
+    let names = if long { &LONG_NAMES } else { &SHORT_CODES };
     let mut first = true;
-    for (i, code) in SHORT_CODES.iter().enumerate() {
+    for (i, code) in names.iter().enumerate() {
         if bits & (1 << i) != 0 {
             if !first {
                 out.push(b',');
@@ -30,7 +43,7 @@ mod tests {
 
     fn codes(bits: u64) -> alloc::string::String {
         let mut out = alloc::vec::Vec::new();
-        write_short_codes(bits, &mut out);
+        write_codes(bits, false, &mut out);
         alloc::string::String::from_utf8(out).unwrap()
     }
 

@@ -53,12 +53,32 @@ pub enum HeaderSource {
     Trailer,
 }
 
+/// How a property-backed operator prints its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyKind {
+    /// Text; absent or empty is unset.
+    Text,
+    /// An 8-byte integer printed as a number; absent is unset.
+    Number,
+    /// An 8-byte integer printed as a number; absent is `0`.
+    NumberOrZero,
+}
+
+/// Which part of an `ip:port` address an operator prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressPart {
+    /// The IP without the port (IPv6 without brackets).
+    Ip,
+    /// The port, as a number.
+    Port,
+}
+
 /// The command operators the filter can serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operator {
-    /// `%START_TIME%` (default rendering; custom strftime formats come with the full formatter).
-    StartTime,
-    /// `%REQ(X?Y)%`, `%RESP(...)%`, `%TRAILER(...)%`: a header with an optional alternative.
+    /// `%START_TIME%` or `%START_TIME(strftime)%`.
+    StartTime(Option<super::time::TimeFormat>),
+    /// `%REQ(X?Y)%`, `%RESP(...)%`, `%TRAILER(...)%`, `%REQ_WITHOUT_QUERY(...)%`.
     Header {
         /// Which map.
         source: HeaderSource,
@@ -66,40 +86,76 @@ pub enum Operator {
         name: String,
         /// Alternative header name, lower case.
         alternative: Option<String>,
+        /// Drop everything from the first `?` (REQ_WITHOUT_QUERY).
+        without_query: bool,
     },
-    /// `%PROTOCOL%`.
-    Protocol,
-    /// `%RESPONSE_CODE%`.
+    /// An operator read straight from one property.
+    Property {
+        /// Property path.
+        path: &'static [&'static str],
+        /// How the value prints.
+        kind: PropertyKind,
+    },
+    /// Part of an address property.
+    Address {
+        /// Property path holding `ip:port`.
+        path: &'static [&'static str],
+        /// What to print.
+        part: AddressPart,
+    },
+    /// `%RESPONSE_CODE%` (`0` when no response was sent).
     ResponseCode,
-    /// `%RESPONSE_FLAGS%`.
-    ResponseFlags,
-    /// `%RESPONSE_CODE_DETAILS%`.
-    ResponseCodeDetails,
-    /// `%CONNECTION_TERMINATION_DETAILS%`.
-    ConnectionTerminationDetails,
-    /// `%UPSTREAM_TRANSPORT_FAILURE_REASON%`.
+    /// `%RESPONSE_FLAGS%` (short codes) or `%RESPONSE_FLAGS_LONG%`.
+    ResponseFlags {
+        /// Long names (`UpstreamConnectionFailure`) instead of short codes.
+        long: bool,
+    },
+    /// `%UPSTREAM_TRANSPORT_FAILURE_REASON%` (spaces become `_`).
     UpstreamTransportFailureReason,
-    /// `%BYTES_RECEIVED%`.
+    /// `%BYTES_RECEIVED%`: request body bytes.
     BytesReceived,
-    /// `%BYTES_SENT%`.
-    BytesSent,
-    /// `%DURATION%`.
+    /// `%DURATION%`: milliseconds, truncated.
     Duration,
-    /// `%UPSTREAM_HOST%`.
-    UpstreamHost,
-    /// `%UPSTREAM_CLUSTER_RAW%`.
-    UpstreamClusterRaw,
-    /// `%UPSTREAM_LOCAL_ADDRESS%`.
-    UpstreamLocalAddress,
-    /// `%DOWNSTREAM_LOCAL_ADDRESS%`.
-    DownstreamLocalAddress,
-    /// `%DOWNSTREAM_REMOTE_ADDRESS%`.
-    DownstreamRemoteAddress,
-    /// `%REQUESTED_SERVER_NAME%`.
-    RequestedServerName,
-    /// `%ROUTE_NAME%`.
-    RouteName,
 }
+
+/// Operators served by reading one property, by name.
+const PROPERTY_OPERATORS: &[(&str, &[&str], PropertyKind)] = &[
+    ("PROTOCOL", &["request", "protocol"], PropertyKind::Text),
+    ("RESPONSE_CODE_DETAILS", &["response", "code_details"], PropertyKind::Text),
+    ("CONNECTION_TERMINATION_DETAILS", &["connection", "termination_details"], PropertyKind::Text),
+    ("BYTES_SENT", &["response", "size"], PropertyKind::NumberOrZero),
+    ("UPSTREAM_HOST", &["upstream", "address"], PropertyKind::Text),
+    ("UPSTREAM_REMOTE_ADDRESS", &["upstream", "address"], PropertyKind::Text),
+    ("UPSTREAM_CLUSTER_RAW", &["xds", "cluster_name"], PropertyKind::Text),
+    ("UPSTREAM_LOCAL_ADDRESS", &["upstream", "local_address"], PropertyKind::Text),
+    ("DOWNSTREAM_LOCAL_ADDRESS", &["destination", "address"], PropertyKind::Text),
+    ("DOWNSTREAM_REMOTE_ADDRESS", &["source", "address"], PropertyKind::Text),
+    ("REQUESTED_SERVER_NAME", &["connection", "requested_server_name"], PropertyKind::Text),
+    ("ROUTE_NAME", &["xds", "route_name"], PropertyKind::Text),
+    ("CONNECTION_ID", &["connection", "id"], PropertyKind::Number),
+    ("UPSTREAM_REQUEST_ATTEMPT_COUNT", &["upstream", "request_attempt_count"], PropertyKind::Number),
+    ("DOWNSTREAM_TLS_VERSION", &["connection", "tls_version"], PropertyKind::Text),
+    ("DOWNSTREAM_PEER_URI_SAN", &["connection", "uri_san_peer_certificate"], PropertyKind::Text),
+    ("DOWNSTREAM_LOCAL_URI_SAN", &["connection", "uri_san_local_certificate"], PropertyKind::Text),
+    ("DOWNSTREAM_PEER_SUBJECT", &["connection", "subject_peer_certificate"], PropertyKind::Text),
+    ("DOWNSTREAM_LOCAL_SUBJECT", &["connection", "subject_local_certificate"], PropertyKind::Text),
+    ("DOWNSTREAM_PEER_FINGERPRINT_256", &["connection", "sha256_peer_certificate_digest"], PropertyKind::Text),
+    ("UPSTREAM_TLS_VERSION", &["upstream", "tls_version"], PropertyKind::Text),
+    ("REQUEST_HEADERS_BYTES", &["request", "headers_bytes"], PropertyKind::NumberOrZero),
+    ("RESPONSE_HEADERS_BYTES", &["response", "headers_bytes"], PropertyKind::NumberOrZero),
+];
+
+/// Operators that print part of an address property, by name.
+const ADDRESS_OPERATORS: &[(&str, &[&str], AddressPart)] = &[
+    ("DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", &["source", "address"], AddressPart::Ip),
+    ("DOWNSTREAM_REMOTE_PORT", &["source", "address"], AddressPart::Port),
+    ("DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", &["destination", "address"], AddressPart::Ip),
+    ("DOWNSTREAM_LOCAL_PORT", &["destination", "address"], AddressPart::Port),
+    ("UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", &["upstream", "local_address"], AddressPart::Ip),
+    ("UPSTREAM_LOCAL_PORT", &["upstream", "local_address"], AddressPart::Port),
+    ("UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", &["upstream", "address"], AddressPart::Ip),
+    ("UPSTREAM_REMOTE_PORT", &["upstream", "address"], AddressPart::Port),
+];
 
 /// Parses and compiles a format string. Every operator is checked here, so an operator the filter
 /// cannot serve is refused at configure time rather than printed wrong.
@@ -157,30 +213,29 @@ fn compile(body: &str) -> Result<Command, FormatError> {
         None => Ok(op),
         Some(_) => Err(bad(body, "takes no argument")),
     };
+    if let Some((_, path, kind)) = PROPERTY_OPERATORS.iter().find(|(n, _, _)| *n == name) {
+        return Ok(Command { operator: no_arg(Operator::Property { path, kind: *kind })?, max_len });
+    }
+    if let Some((_, path, part)) = ADDRESS_OPERATORS.iter().find(|(n, _, _)| *n == name) {
+        return Ok(Command { operator: no_arg(Operator::Address { path, part: *part })?, max_len });
+    }
     let operator = match name {
         "START_TIME" => match arg {
-            None => Operator::StartTime,
-            Some(_) => return Err(FormatError::Unsupported(body.to_string())),
+            None => Operator::StartTime(None),
+            Some(f) => Operator::StartTime(Some(
+                super::time::TimeFormat::parse(f).map_err(|reason| bad(body, &reason))?,
+            )),
         },
-        "REQ" => header(HeaderSource::Request, body, arg)?,
-        "RESP" => header(HeaderSource::Response, body, arg)?,
-        "TRAILER" => header(HeaderSource::Trailer, body, arg)?,
-        "PROTOCOL" => no_arg(Operator::Protocol)?,
+        "REQ" => header(HeaderSource::Request, body, arg, false)?,
+        "REQ_WITHOUT_QUERY" => header(HeaderSource::Request, body, arg, true)?,
+        "RESP" => header(HeaderSource::Response, body, arg, false)?,
+        "TRAILER" => header(HeaderSource::Trailer, body, arg, false)?,
         "RESPONSE_CODE" => no_arg(Operator::ResponseCode)?,
-        "RESPONSE_FLAGS" => no_arg(Operator::ResponseFlags)?,
-        "RESPONSE_CODE_DETAILS" => no_arg(Operator::ResponseCodeDetails)?,
-        "CONNECTION_TERMINATION_DETAILS" => no_arg(Operator::ConnectionTerminationDetails)?,
+        "RESPONSE_FLAGS" => no_arg(Operator::ResponseFlags { long: false })?,
+        "RESPONSE_FLAGS_LONG" => no_arg(Operator::ResponseFlags { long: true })?,
         "UPSTREAM_TRANSPORT_FAILURE_REASON" => no_arg(Operator::UpstreamTransportFailureReason)?,
         "BYTES_RECEIVED" => no_arg(Operator::BytesReceived)?,
-        "BYTES_SENT" => no_arg(Operator::BytesSent)?,
         "DURATION" => no_arg(Operator::Duration)?,
-        "UPSTREAM_HOST" => no_arg(Operator::UpstreamHost)?,
-        "UPSTREAM_CLUSTER_RAW" => no_arg(Operator::UpstreamClusterRaw)?,
-        "UPSTREAM_LOCAL_ADDRESS" => no_arg(Operator::UpstreamLocalAddress)?,
-        "DOWNSTREAM_LOCAL_ADDRESS" => no_arg(Operator::DownstreamLocalAddress)?,
-        "DOWNSTREAM_REMOTE_ADDRESS" => no_arg(Operator::DownstreamRemoteAddress)?,
-        "REQUESTED_SERVER_NAME" => no_arg(Operator::RequestedServerName)?,
-        "ROUTE_NAME" => no_arg(Operator::RouteName)?,
         _ => return Err(FormatError::Unsupported(body.to_string())),
     };
     Ok(Command { operator, max_len })
@@ -202,7 +257,12 @@ fn split_max_len(body: &str) -> Result<(&str, Option<usize>), FormatError> {
     }
 }
 
-fn header(source: HeaderSource, body: &str, arg: Option<&str>) -> Result<Operator, FormatError> {
+fn header(
+    source: HeaderSource,
+    body: &str,
+    arg: Option<&str>,
+    without_query: bool,
+) -> Result<Operator, FormatError> {
     let arg = arg
         .filter(|a| !a.is_empty())
         .ok_or_else(|| bad(body, "a header name is required"))?;
@@ -211,11 +271,7 @@ fn header(source: HeaderSource, body: &str, arg: Option<&str>) -> Result<Operato
         Some(_) => return Err(bad(body, "empty header name around '?'")),
         None => (arg, None),
     };
-    Ok(Operator::Header {
-        source,
-        name: name.to_ascii_lowercase(),
-        alternative,
-    })
+    Ok(Operator::Header { source, name: name.to_ascii_lowercase(), alternative, without_query })
 }
 
 fn bad(operator: &str, reason: &str) -> FormatError {
@@ -241,6 +297,7 @@ mod tests {
                         source: HeaderSource::Request,
                         name: "x-envoy-original-path".into(),
                         alternative: Some(":path".into()),
+                        without_query: false,
                     },
                     max_len: Some(10),
                 }),

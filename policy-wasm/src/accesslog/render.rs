@@ -1,7 +1,7 @@
 //! Evaluating command operators against a request's attributes.
 
 use super::flags;
-use super::format::{HeaderSource, Operator};
+use super::format::{AddressPart, HeaderSource, Operator, PropertyKind};
 use super::time;
 use crate::attributes::{AttributeSource, HeaderMap};
 use alloc::vec::Vec;
@@ -24,10 +24,6 @@ fn text(bytes: Option<Vec<u8>>) -> Value {
     }
 }
 
-fn prop(src: &dyn AttributeSource, path: &[&str]) -> Value {
-    text(src.property(path))
-}
-
 fn header(src: &dyn AttributeSource, source: HeaderSource, name: &str) -> Option<Vec<u8>> {
     let map = match source {
         HeaderSource::Request => HeaderMap::RequestHeaders,
@@ -37,69 +33,83 @@ fn header(src: &dyn AttributeSource, source: HeaderSource, name: &str) -> Option
     src.header(map, name)
 }
 
+/// Splits `ip:port` / `[ip6]:port`; `None` when there is no port.
+fn split_address(address: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = address.iter().rposition(|b| *b == b':')?;
+    let (ip, port) = (&address[..colon], &address[colon + 1..]);
+    let ip = ip.strip_prefix(b"[").and_then(|i| i.strip_suffix(b"]")).unwrap_or(ip);
+    Some((ip, port))
+}
+
+fn address_part(bytes: Option<Vec<u8>>, part: AddressPart) -> Value {
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else { return Value::Absent };
+    match (split_address(&bytes), part) {
+        (Some((ip, _)), AddressPart::Ip) => Value::Text(ip.to_vec()),
+        (Some((_, port)), AddressPart::Port) => core::str::from_utf8(port)
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .map_or(Value::Absent, Value::Number),
+        // A pipe or other non-IP address has no port.
+        (None, AddressPart::Ip) => Value::Text(bytes),
+        (None, AddressPart::Port) => Value::Absent,
+    }
+}
+
 /// Evaluates `operator` for the request behind `src`.
 pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
     match operator {
-        Operator::StartTime => match src.property_i64(&["request", "time"]) {
+        Operator::StartTime(format) => match src.property_i64(&["request", "time"]) {
             Some(nanos) => {
                 let mut out = Vec::with_capacity(24);
-                time::format_default(nanos, &mut out);
+                match format {
+                    None => time::format_default(nanos, &mut out),
+                    Some(f) => f.render(nanos, &mut out),
+                }
                 Value::Text(out)
             }
             None => Value::Absent,
         },
-        Operator::Header {
-            source,
-            name,
-            alternative,
-        } => {
+        Operator::Header { source, name, alternative, without_query } => {
             // A header present with an empty value prints as empty, not as unset.
-            match header(src, *source, name).or_else(|| {
-                alternative
-                    .as_deref()
-                    .and_then(|alt| header(src, *source, alt))
-            }) {
-                Some(v) => Value::Text(v),
+            let value = header(src, *source, name)
+                .or_else(|| alternative.as_deref().and_then(|alt| header(src, *source, alt)));
+            match value {
+                Some(mut v) => {
+                    if *without_query && let Some(q) = v.iter().position(|b| *b == b'?') {
+                        v.truncate(q);
+                    }
+                    Value::Text(v)
+                }
                 None => Value::Absent,
             }
         }
-        Operator::Protocol => prop(src, &["request", "protocol"]),
-        Operator::ResponseCode => {
-            Value::Number(src.property_i64(&["response", "code"]).unwrap_or(0))
-        }
-        Operator::ResponseFlags => {
+        Operator::Property { path, kind } => match kind {
+            PropertyKind::Text => text(src.property(path)),
+            PropertyKind::Number => src.property_i64(path).map_or(Value::Absent, Value::Number),
+            PropertyKind::NumberOrZero => Value::Number(src.property_i64(path).unwrap_or(0)),
+        },
+        Operator::Address { path, part } => address_part(src.property(path), *part),
+        Operator::ResponseCode => Value::Number(src.property_i64(&["response", "code"]).unwrap_or(0)),
+        Operator::ResponseFlags { long } => {
             let bits = src.property_i64(&["response", "flags"]).unwrap_or(0) as u64;
             let mut out = Vec::new();
-            flags::write_short_codes(bits, &mut out);
+            flags::write_codes(bits, *long, &mut out);
             Value::Text(out)
         }
-        Operator::ResponseCodeDetails => prop(src, &["response", "code_details"]),
-        Operator::ConnectionTerminationDetails => prop(src, &["connection", "termination_details"]),
         Operator::UpstreamTransportFailureReason => {
             match src.property(&["upstream", "transport_failure_reason"]) {
                 Some(mut reason) if !reason.is_empty() => {
-                    reason
-                        .iter_mut()
-                        .filter(|b| **b == b' ')
-                        .for_each(|b| *b = b'_');
+                    reason.iter_mut().filter(|b| **b == b' ').for_each(|b| *b = b'_');
                     Value::Text(reason)
                 }
                 _ => Value::Absent,
             }
         }
         Operator::BytesReceived => Value::Number(bytes_received(src)),
-        Operator::BytesSent => Value::Number(src.property_i64(&["response", "size"]).unwrap_or(0)),
         Operator::Duration => match src.property_i64(&["request", "duration"]) {
             Some(ns) => Value::Number(ns / 1_000_000),
             None => Value::Absent,
         },
-        Operator::UpstreamHost => prop(src, &["upstream", "address"]),
-        Operator::UpstreamClusterRaw => prop(src, &["xds", "cluster_name"]),
-        Operator::UpstreamLocalAddress => prop(src, &["upstream", "local_address"]),
-        Operator::DownstreamLocalAddress => prop(src, &["destination", "address"]),
-        Operator::DownstreamRemoteAddress => prop(src, &["source", "address"]),
-        Operator::RequestedServerName => prop(src, &["connection", "requested_server_name"]),
-        Operator::RouteName => prop(src, &["xds", "route_name"]),
     }
 }
 

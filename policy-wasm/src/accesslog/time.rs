@@ -73,9 +73,171 @@ pub fn format_default(nanos: i64, out: &mut Vec<u8>) {
     out.push(b'Z');
 }
 
+/// One piece of a `%START_TIME(...)%` format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TimePiece {
+    /// Copied as is.
+    Literal(Vec<u8>),
+    /// A conversion specifier (the byte after `%`, with its digit count for fractions).
+    Spec(u8, u8),
+}
+
+/// A compiled `%START_TIME(...)%` format: strftime/absl specifiers plus Envoy's `%s` and `%Nf`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFormat {
+    pieces: Vec<TimePiece>,
+}
+
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+];
+
+impl TimeFormat {
+    /// Compiles `format`; an unknown specifier is an error naming it.
+    pub fn parse(format: &str) -> Result<TimeFormat, alloc::string::String> {
+        let bytes = format.as_bytes();
+        let mut pieces = Vec::new();
+        let mut literal = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'%' {
+                literal.push(bytes[i]);
+                i += 1;
+                continue;
+            }
+            let rest = &bytes[i + 1..];
+            let (spec, digits, used) = match rest {
+                [b'E', d @ b'1'..=b'9', b'S', ..] => (b'S', d - b'0', 3),
+                [b'E', b'*', b'S', ..] => (b'S', 9, 3),
+                [d @ b'1'..=b'9', b'f', ..] => (b'f', d - b'0', 2),
+                [c, ..] if b"YmdHMSyjeaAbBhpIzZsfTDFRnt%".contains(c) => (*c, 9, 1),
+                [c, ..] => return Err(alloc::format!("unsupported time specifier %{}", *c as char)),
+                [] => return Err("format ends with a lone %".into()),
+            };
+            match spec {
+                b'%' => literal.push(b'%'),
+                b'n' => literal.push(b'\n'),
+                b't' => literal.push(b'\t'),
+                _ => {
+                    if !literal.is_empty() {
+                        pieces.push(TimePiece::Literal(core::mem::take(&mut literal)));
+                    }
+                    let digits = if spec == b'S' && used == 1 { 0 } else { digits };
+                    pieces.push(TimePiece::Spec(spec, digits));
+                }
+            }
+            i += 1 + used;
+        }
+        if !literal.is_empty() {
+            pieces.push(TimePiece::Literal(literal));
+        }
+        Ok(TimeFormat { pieces })
+    }
+
+    /// Renders `nanos` (since the epoch, UTC).
+    pub fn render(&self, nanos: i64, out: &mut Vec<u8>) {
+        let c = Civil::from_unix_nanos(nanos);
+        let days = nanos.div_euclid(1_000_000_000).div_euclid(86_400);
+        let weekday = (days + 4).rem_euclid(7) as usize; // 1970-01-01 was a Thursday
+        for piece in &self.pieces {
+            match piece {
+                TimePiece::Literal(text) => out.extend_from_slice(text),
+                TimePiece::Spec(spec, digits) => write_spec(*spec, *digits, &c, nanos, weekday, out),
+            }
+        }
+    }
+}
+
+fn fraction(nanos: u32, digits: u8, out: &mut Vec<u8>) {
+    let digits = u32::from(digits.clamp(1, 9));
+    push_num(out, i64::from(nanos / 10u32.pow(9 - digits)), digits as usize);
+}
+
+fn write_spec(spec: u8, digits: u8, c: &Civil, nanos: i64, weekday: usize, out: &mut Vec<u8>) {
+    let month = MONTHS[(c.month as usize).clamp(1, 12) - 1];
+    match spec {
+        b'Y' => push_num(out, c.year, 4),
+        b'y' => push_num(out, c.year.rem_euclid(100), 2),
+        b'm' => push_num(out, c.month.into(), 2),
+        b'd' => push_num(out, c.day.into(), 2),
+        b'e' => out.extend_from_slice(alloc::format!("{:>2}", c.day).as_bytes()),
+        b'H' => push_num(out, c.hour.into(), 2),
+        b'I' => push_num(out, i64::from((c.hour + 11) % 12 + 1), 2),
+        b'p' => out.extend_from_slice(if c.hour < 12 { b"AM" } else { b"PM" }),
+        b'M' => push_num(out, c.minute.into(), 2),
+        b'S' => {
+            push_num(out, c.second.into(), 2);
+            if digits > 0 {
+                out.push(b'.');
+                fraction(c.nanos, digits, out);
+            }
+        }
+        b'f' => fraction(c.nanos, digits, out),
+        b's' => out.extend_from_slice(alloc::format!("{}", nanos.div_euclid(1_000_000_000)).as_bytes()),
+        b'j' => push_num(out, day_of_year(c).into(), 3),
+        b'a' => out.extend_from_slice(&DAYS[weekday].as_bytes()[..3]),
+        b'A' => out.extend_from_slice(DAYS[weekday].as_bytes()),
+        b'b' | b'h' => out.extend_from_slice(&month.as_bytes()[..3]),
+        b'B' => out.extend_from_slice(month.as_bytes()),
+        b'z' => out.extend_from_slice(b"+0000"),
+        b'Z' => out.extend_from_slice(b"UTC"),
+        b'T' => {
+            write_spec(b'H', 0, c, nanos, weekday, out);
+            out.push(b':');
+            write_spec(b'M', 0, c, nanos, weekday, out);
+            out.push(b':');
+            write_spec(b'S', 0, c, nanos, weekday, out);
+        }
+        b'R' => {
+            write_spec(b'H', 0, c, nanos, weekday, out);
+            out.push(b':');
+            write_spec(b'M', 0, c, nanos, weekday, out);
+        }
+        b'D' => {
+            write_spec(b'm', 0, c, nanos, weekday, out);
+            out.push(b'/');
+            write_spec(b'd', 0, c, nanos, weekday, out);
+            out.push(b'/');
+            write_spec(b'y', 0, c, nanos, weekday, out);
+        }
+        b'F' => {
+            write_spec(b'Y', 0, c, nanos, weekday, out);
+            out.push(b'-');
+            write_spec(b'm', 0, c, nanos, weekday, out);
+            out.push(b'-');
+            write_spec(b'd', 0, c, nanos, weekday, out);
+        }
+        _ => {}
+    }
+}
+
+fn day_of_year(c: &Civil) -> u32 {
+    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
+    BEFORE[(c.month as usize).clamp(1, 12) - 1] + c.day + u32::from(leap && c.month > 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn render(format: &str, nanos: i64) -> alloc::string::String {
+        let mut out = Vec::new();
+        TimeFormat::parse(format).unwrap().render(nanos, &mut out);
+        alloc::string::String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strftime_specifiers() {
+        let t = 1_723_509_107_690_123_456; // 2024-08-13T00:31:47.690123456Z, a Tuesday
+        assert_eq!(render("%Y-%m-%dT%H:%M:%E3SZ", t), "2024-08-13T00:31:47.690Z");
+        assert_eq!(render("%s.%3f", t), "1723509107.690");
+        assert_eq!(render("%a %b %e %T %Z %Y", t), "Tue Aug 13 00:31:47 UTC 2024");
+        assert_eq!(render("%F %R %j %I%p %9f %%", t), "2024-08-13 00:31 226 12AM 690123456 %");
+        assert!(TimeFormat::parse("%Q").is_err());
+    }
 
     #[test]
     fn formats_the_brief_timestamp() {

@@ -1,0 +1,143 @@
+//! JSON records as Envoy's `json_format` writes them: keys in alphabetical order (the configured
+//! object is a protobuf `Struct`), typed values for single operators, `null` for unset.
+
+use super::format::{FormatError, Piece, parse};
+use super::render::{Value, evaluate};
+use super::text::render_pieces;
+use crate::attributes::AttributeSource;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// Istio's default JSON labels (`EnvoyJSONLogFormatIstio`), used when `logFormat.labels` is `{}`.
+pub const ISTIO_JSON_LABELS: [(&str, &str); 24] = [
+    ("start_time", "%START_TIME%"),
+    ("route_name", "%ROUTE_NAME%"),
+    ("method", "%REQ(:METHOD)%"),
+    ("path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"),
+    ("protocol", "%PROTOCOL%"),
+    ("response_code", "%RESPONSE_CODE%"),
+    ("response_flags", "%RESPONSE_FLAGS%"),
+    ("response_code_details", "%RESPONSE_CODE_DETAILS%"),
+    ("connection_termination_details", "%CONNECTION_TERMINATION_DETAILS%"),
+    ("bytes_received", "%BYTES_RECEIVED%"),
+    ("bytes_sent", "%BYTES_SENT%"),
+    ("duration", "%DURATION%"),
+    ("upstream_service_time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"),
+    ("x_forwarded_for", "%REQ(X-FORWARDED-FOR)%"),
+    ("user_agent", "%REQ(USER-AGENT)%"),
+    ("request_id", "%REQ(X-REQUEST-ID)%"),
+    ("authority", "%REQ(:AUTHORITY)%"),
+    ("upstream_host", "%UPSTREAM_HOST%"),
+    ("upstream_cluster", "%UPSTREAM_CLUSTER_RAW%"),
+    ("upstream_local_address", "%UPSTREAM_LOCAL_ADDRESS%"),
+    ("downstream_local_address", "%DOWNSTREAM_LOCAL_ADDRESS%"),
+    ("downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%"),
+    ("requested_server_name", "%REQUESTED_SERVER_NAME%"),
+    ("upstream_transport_failure_reason", "%UPSTREAM_TRANSPORT_FAILURE_REASON%"),
+];
+
+/// How one key's value is produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Template {
+    /// The value is exactly one operator: typed output.
+    Single(Piece),
+    /// Text mixed with operators: always a string.
+    Mixed(Vec<Piece>),
+}
+
+/// A compiled JSON formatter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonFormatter {
+    keys: Vec<(String, Template)>,
+    omit_empty_values: bool,
+}
+
+impl JsonFormatter {
+    /// Compiles `labels` (key → format string); an error names the key.
+    pub fn new<'a>(
+        labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+        omit_empty_values: bool,
+    ) -> Result<Self, (String, FormatError)> {
+        let mut sorted = BTreeMap::new();
+        for (key, format) in labels {
+            let pieces = parse(format).map_err(|e| (key.to_string(), e))?;
+            let template = match <[Piece; 1]>::try_from(pieces) {
+                Ok([piece @ Piece::Command(_)]) => Template::Single(piece),
+                Ok([piece]) => Template::Mixed(alloc::vec![piece]),
+                Err(pieces) => Template::Mixed(pieces),
+            };
+            sorted.insert(key.to_string(), template);
+        }
+        Ok(JsonFormatter { keys: sorted.into_iter().collect(), omit_empty_values })
+    }
+
+    /// Istio's default JSON formatter.
+    pub fn istio_default(omit_empty_values: bool) -> Self {
+        Self::new(ISTIO_JSON_LABELS, omit_empty_values)
+            .unwrap_or(JsonFormatter { keys: Vec::new(), omit_empty_values })
+    }
+
+    /// Renders one record (one JSON object, no newline), appending to `out`.
+    pub fn render(&self, src: &dyn AttributeSource, out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut first = true;
+        let mut scratch = Vec::new();
+        for (key, template) in &self.keys {
+            scratch.clear();
+            let value = match template {
+                Template::Single(Piece::Command(cmd)) => {
+                    let mut value = evaluate(&cmd.operator, src);
+                    if let (Value::Text(t), Some(max)) = (&mut value, cmd.max_len) {
+                        t.truncate(max);
+                    }
+                    value
+                }
+                Template::Single(Piece::Literal(t)) => Value::Text(t.clone()),
+                Template::Mixed(pieces) => {
+                    render_pieces(pieces, src, false, &mut scratch);
+                    Value::Text(core::mem::take(&mut scratch))
+                }
+            };
+            if self.omit_empty_values && value == Value::Absent {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_string(key.as_bytes(), out);
+            out.push(b':');
+            match value {
+                Value::Absent => out.extend_from_slice(b"null"),
+                Value::Number(n) => out.extend_from_slice(alloc::format!("{n}").as_bytes()),
+                Value::Text(t) => write_string(&t, out),
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// Writes `bytes` as a JSON string: quotes, backslashes and control characters escaped.
+pub fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0..=0x1f => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
