@@ -134,27 +134,3 @@ pub(crate) struct Comprehension {
     /// The value of `map`.
     pub value: Option<Expr>,
 }
-
-impl Expr {
-    /// The direct children of the node, for walks that do not care about the node kind.
-    pub fn children(&self) -> Vec<&Expr> {
-        match &self.kind {
-            Kind::Lit(_) | Kind::Attr(_) | Kind::Local(_) | Kind::HasAttr(_) => Vec::new(),
-            Kind::Select(e, _) | Kind::Has(e, _) | Kind::Unary(_, e) | Kind::Matches(e, _) => {
-                alloc::vec![&**e]
-            }
-            Kind::Index(a, b) | Kind::Binary(_, a, b) | Kind::And(a, b) | Kind::Or(a, b) => {
-                alloc::vec![&**a, &**b]
-            }
-            Kind::Cond(a, b, c) => alloc::vec![&**a, &**b, &**c],
-            Kind::Call { target, args, .. } => target.iter().map(|t| &**t).chain(args).collect(),
-            Kind::List(items) => items.iter().collect(),
-            Kind::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
-            Kind::Struct { fields, .. } => fields.iter().map(|(_, v)| v).collect(),
-            Kind::Comprehension(c) => core::iter::once(&c.range)
-                .chain(c.pred.iter())
-                .chain(c.value.iter())
-                .collect(),
-        }
-    }
-}

@@ -302,3 +302,122 @@ fn values_display_as_cel_literals() {
         "google.protobuf.Timestamp"
     );
 }
+
+fn diags(expr: &str, context: Context) -> Vec<Diagnostic> {
+    check(expr, context)
+}
+
+#[test]
+fn istio_examples_check_clean() {
+    for expr in [
+        "response.code >= 400",
+        "connection.mtls && request.url_path.contains('v1beta3')",
+        r#"!has(request.useragent) || !(request.useragent.startsWith("Amazon-Route53-Health-Check-Service"))"#,
+        "response.code >= 400 || xds.cluster_name == 'BlackHoleCluster'",
+        "response.code >= 400 || xds.cluster_name == 'BlackHoleCluster' || xds.cluster_name == 'PassthroughCluster'",
+        "(connection.mtls && request.headers['x-log-mtls'] == 'true') || request.url_path.contains('v1beta3')",
+    ] {
+        assert_eq!(diags(expr, Context::Filter), [], "{expr}");
+    }
+    for expr in [
+        "string(destination.port)",
+        "request.host",
+        "destination.port",
+        "filter_state.upstream_peer.namespace",
+    ] {
+        assert_eq!(diags(expr, Context::TagValue), [], "{expr}");
+    }
+}
+
+#[test]
+fn syntax_errors_are_errors_with_columns() {
+    let d = diags(")++++", Context::Filter);
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].severity, d[0].column), (Severity::Error, 1));
+    assert!(
+        d[0].message.contains("not a valid CEL expression"),
+        "{}",
+        d[0].message
+    );
+    let d = diags("response.code >= 400 &&", Context::Filter);
+    assert_eq!((d[0].severity, d[0].column), (Severity::Error, 24));
+}
+
+#[test]
+fn typo_suggests_the_nearest_attribute() {
+    let d = diags("respose.code >= 400", Context::Filter);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].severity, Severity::Warning);
+    assert_eq!(d[0].column, 1);
+    assert!(d[0].message.contains("respose.code"));
+    assert_eq!(d[0].hint.as_deref(), Some("did you mean 'response.code'?"));
+    let d = diags("request.user_agent == 'x'", Context::Filter);
+    assert_eq!(
+        d[0].hint.as_deref(),
+        Some("did you mean 'request.useragent'?")
+    );
+}
+
+#[test]
+fn filter_must_be_boolean() {
+    let d = diags("request.host", Context::Filter);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].severity, Severity::Error);
+    assert!(d[0].message.contains("boolean") && d[0].message.contains("string"));
+    assert!(
+        d[0].hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("request.host ==")
+    );
+    // A map is not a tag value either.
+    let d = diags("request.headers", Context::TagValue);
+    assert_eq!(d[0].severity, Severity::Error);
+}
+
+#[test]
+fn unguarded_http_only_attributes_warn_where_tcp_changes_the_outcome() {
+    let d = diags(
+        "!request.useragent.startsWith('Amazon-Route53')",
+        Context::Filter,
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].severity, Severity::Warning);
+    assert_eq!(d[0].column, 2);
+    assert!(d[0].message.contains("TCP"));
+    assert!(
+        d[0].hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("has(request.useragent)")
+    );
+    assert_eq!(
+        diags("request.method != 'OPTIONS'", Context::Filter).len(),
+        1
+    );
+    // Guarded, in every guard form.
+    for expr in [
+        "!has(request.useragent) || !request.useragent.startsWith('x')",
+        "has(request.useragent) && !request.useragent.startsWith('x')",
+        "has(request.useragent) ? !request.useragent.startsWith('x') : true",
+    ] {
+        assert_eq!(diags(expr, Context::Filter), [], "{expr}");
+    }
+}
+
+#[test]
+fn type_mistakes_are_reported() {
+    let d = diags("response.code == '404'", Context::Filter);
+    assert_eq!(d[0].severity, Severity::Warning);
+    assert!(d[0].message.contains("always false"));
+    let d = diags("response.code.startsWith('4')", Context::Filter);
+    assert_eq!(d[0].severity, Severity::Error);
+    let d = diags("request.url_path.matches('[')", Context::Filter);
+    assert_eq!(d[0].severity, Severity::Error);
+    let d = diags("respnse_code(1) == 1", Context::Filter);
+    assert!(d[0].message.contains("unknown function"));
+    let d = diags("request.duration > duration('1 second')", Context::Filter);
+    assert!(d[0].message.contains("not a valid duration"), "{d:?}");
+    let d = diags("response.code.value > 1", Context::Filter);
+    assert!(d[0].message.contains("has no field"), "{d:?}");
+}
