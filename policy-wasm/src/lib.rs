@@ -12,6 +12,7 @@ pub mod check;
 pub mod finding;
 pub mod input;
 pub mod model;
+pub mod plan;
 pub mod resolve;
 pub mod schema;
 pub mod scope;

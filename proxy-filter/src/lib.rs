@@ -6,7 +6,6 @@
 
 mod config;
 mod host;
-mod plan;
 mod root;
 
 proxy_wasm::main! {{

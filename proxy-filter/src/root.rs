@@ -2,8 +2,9 @@
 
 use crate::config;
 use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
-use crate::plan::Plan;
 use policy_wasm::attributes::{AttributeSource, decode_pairs};
+use policy_wasm::plan::Plan;
+use policy_wasm::resolve::Scene;
 use policy_wasm::workload::{Mode, Workload};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
@@ -56,7 +57,12 @@ fn build_plan() -> Result<Plan, String> {
         Some(w) => w.clone(),
         None => workload_from_node()?,
     };
-    Plan::build(&parsed, &workload)
+    let scene = Scene {
+        telemetries: &parsed.telemetries,
+        mesh: &parsed.mesh,
+        root_namespace: &parsed.root_namespace,
+    };
+    Plan::build(&scene, &workload)
 }
 
 /// Istio sidecars carry their workload in node metadata (`NAMESPACE`, `WORKLOAD_NAME`, `LABELS`).

@@ -1,14 +1,16 @@
-//! What the filter does per request, compiled once at configure time from the effective
-//! configuration of its workload in both modes.
+//! The access-log plan: what records a workload writes per request, compiled once from its
+//! effective configuration in both modes. The proxy filter runs it per request; the playground and
+//! `meshtel` run the very same code to preview records.
 
-use crate::config::Parsed;
-use policy_wasm::accesslog::{Formatter, ISTIO_TEXT_FORMAT, JsonFormatter, TextFormatter};
-use policy_wasm::model::LogFormat;
+use crate::accesslog::{Formatter, ISTIO_TEXT_FORMAT, JsonFormatter, TextFormatter};
+use crate::attributes::AttributeSource;
+use crate::model::{LogFormat, MeshConfig};
+use crate::resolve::{AccessLogPolicy, Scene, resolve};
+use crate::workload::{Mode, Workload};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use serde_json::{Map, Value};
-use policy_wasm::attributes::AttributeSource;
-use policy_wasm::model::MeshConfig;
-use policy_wasm::resolve::{AccessLogPolicy, Scene, resolve};
-use policy_wasm::workload::{Mode, Workload};
 
 /// One access-log output: a provider's formatter.
 #[derive(Debug)]
@@ -30,18 +32,14 @@ pub struct Plan {
 
 impl Plan {
     /// Resolves and compiles the plan for `workload`; an error is one line naming what is wrong.
-    pub fn build(config: &Parsed, workload: &Workload) -> Result<Plan, String> {
-        let scene = Scene {
-            telemetries: &config.telemetries,
-            mesh: &config.mesh,
-            root_namespace: &config.root_namespace,
-        };
+    /// `scene.mesh` must include Istio's built-in providers.
+    pub fn build(scene: &Scene<'_>, workload: &Workload) -> Result<Plan, String> {
         let mut plan = Plan::default();
         for mode in Mode::BOTH {
-            let effective = resolve(&scene, workload, mode);
+            let effective = resolve(scene, workload, mode);
             let mut sinks = Vec::new();
             for policy in effective.access_logging.unwrap_or_default() {
-                if let Some(sink) = sink_for(&config.mesh, &policy, mode, &mut plan.warnings)? {
+                if let Some(sink) = sink_for(scene.mesh, &policy, mode, &mut plan.warnings)? {
                     sinks.push(sink);
                 }
             }
@@ -106,8 +104,13 @@ fn sink_for(
     let omit = file_log.omit_empty_values;
     let named = |e: String| format!("access-log provider {:?}: {e}", provider.name);
     let formatter = match &file_log.log_format {
-        Some(LogFormat { labels: Some(labels), .. }) => json_formatter(labels, omit).map_err(named)?,
-        Some(LogFormat { text: Some(text), .. }) => text_formatter(text, omit).map_err(named)?,
+        Some(LogFormat {
+            labels: Some(labels),
+            ..
+        }) => json_formatter(labels, omit).map_err(named)?,
+        Some(LogFormat {
+            text: Some(text), ..
+        }) => text_formatter(text, omit).map_err(named)?,
         _ if provider.name == "envoy" && !omit => legacy_formatter(mesh).map_err(named)?,
         _ => Formatter::Text(TextFormatter::istio_default_with(omit)),
     };
@@ -115,7 +118,11 @@ fn sink_for(
 }
 
 fn text_formatter(format: &str, omit: bool) -> Result<Formatter, String> {
-    let format = if format.is_empty() { ISTIO_TEXT_FORMAT } else { format };
+    let format = if format.is_empty() {
+        ISTIO_TEXT_FORMAT
+    } else {
+        format
+    };
     TextFormatter::new(format, omit)
         .map(Formatter::Text)
         .map_err(|e| format!("logFormat.text: {e}"))
@@ -128,7 +135,9 @@ fn json_formatter(labels: &Map<String, Value>, omit: bool) -> Result<Formatter, 
     let mut pairs = Vec::with_capacity(labels.len());
     for (key, value) in labels {
         let Value::String(format) = value else {
-            return Err(format!("logFormat.labels.{key}: only string values (format strings) are supported"));
+            return Err(format!(
+                "logFormat.labels.{key}: only string values (format strings) are supported"
+            ));
         };
         pairs.push((key.as_str(), format.as_str()));
     }
@@ -145,7 +154,8 @@ fn legacy_formatter(mesh: &MeshConfig) -> Result<Formatter, String> {
         let labels: Map<String, Value> = if format.is_empty() {
             Map::new()
         } else {
-            serde_json::from_str(format).map_err(|e| format!("meshConfig.accessLogFormat is not a JSON object: {e}"))?
+            serde_json::from_str(format)
+                .map_err(|e| format!("meshConfig.accessLogFormat is not a JSON object: {e}"))?
         };
         return json_formatter(&labels, false);
     }
