@@ -4,6 +4,7 @@
 
 use crate::accesslog::{Formatter, ISTIO_TEXT_FORMAT, JsonFormatter, TextFormatter};
 use crate::attributes::AttributeSource;
+use crate::cel::{Program, Value as CelValue};
 use crate::model::{LogFormat, MeshConfig};
 use crate::resolve::{AccessLogPolicy, Scene, resolve};
 use crate::workload::{Mode, Workload};
@@ -12,11 +13,24 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
-/// One access-log output: a provider's formatter.
+/// One access-log output: a provider's formatter and the rule's CEL filter.
 #[derive(Debug)]
 pub struct Sink {
     /// Record formatter.
     pub formatter: Formatter,
+    /// Log only when this evaluates to `true`; an error or a non-bool means no record, as in
+    /// Envoy's CEL access-log filter.
+    pub filter: Option<Program>,
+}
+
+impl Sink {
+    /// True when the request passes the filter (or there is none).
+    pub fn admits(&self, attrs: &dyn AttributeSource) -> bool {
+        match &self.filter {
+            None => true,
+            Some(program) => matches!(program.evaluate(attrs), Ok(CelValue::Bool(true))),
+        }
+    }
 }
 
 /// Sinks per mode.
@@ -63,6 +77,7 @@ impl Plan {
     pub fn records(&self, mode: Mode, attrs: &dyn AttributeSource) -> Vec<Vec<u8>> {
         self.sinks(mode)
             .iter()
+            .filter(|sink| sink.admits(attrs))
             .map(|sink| {
                 let mut out = Vec::with_capacity(512);
                 sink.formatter.render(attrs, &mut out);
@@ -94,13 +109,18 @@ fn sink_for(
         ));
         return Ok(None);
     };
-    if let Some(filter) = &policy.filter {
-        return Err(format!(
-            "access-log provider {:?} ({} mode) has filter {filter:?}: CEL filters are not supported by this build yet",
-            provider.name,
-            mode.as_str()
-        ));
-    }
+    let filter = match &policy.filter {
+        None => None,
+        Some(expr) => Some(Program::compile(expr).map_err(|e| {
+            format!(
+                "access-log provider {:?} ({} mode): filter {expr:?} does not parse at column {}: {}",
+                provider.name,
+                mode.as_str(),
+                e.column,
+                e.reason
+            )
+        })?),
+    };
     let omit = file_log.omit_empty_values;
     let named = |e: String| format!("access-log provider {:?}: {e}", provider.name);
     let formatter = match &file_log.log_format {
@@ -114,7 +134,7 @@ fn sink_for(
         _ if provider.name == "envoy" && !omit => legacy_formatter(mesh).map_err(named)?,
         _ => Formatter::Text(TextFormatter::istio_default_with(omit)),
     };
-    Ok(Some(Sink { formatter }))
+    Ok(Some(Sink { formatter, filter }))
 }
 
 fn text_formatter(format: &str, omit: bool) -> Result<Formatter, String> {

@@ -24,6 +24,7 @@ unsafe extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> u32;
+    fn proxy_get_header_map_pairs(map_type: u32, return_map_data: *mut *mut u8, return_map_size: *mut usize) -> u32;
     fn proxy_get_buffer_bytes(
         buffer_type: u32,
         start: usize,
@@ -91,12 +92,7 @@ pub fn property(path: &[&str]) -> Option<Vec<u8>> {
 
 /// Reads one header; any status but OK reads as absent.
 pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
-    let map_type = match map {
-        HeaderMap::RequestHeaders => 0,
-        HeaderMap::RequestTrailers => 1,
-        HeaderMap::ResponseHeaders => 2,
-        HeaderMap::ResponseTrailers => 3,
-    };
+    let map_type = map_id(map);
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: input slice is live; out-pointers are valid for writes.
     let status = unsafe {
@@ -106,6 +102,23 @@ pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
         // OK with a null pointer is an empty value: the header is present.
         None if status == OK => Some(Vec::new()),
         other => other,
+    }
+}
+
+/// Every pair of a header map (serialized as proxy-wasm pairs), or `None` when unavailable.
+pub fn header_pairs(map: HeaderMap) -> Option<Vec<u8>> {
+    let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
+    // SAFETY: out-pointers are valid for writes.
+    let status = unsafe { proxy_get_header_map_pairs(map_id(map), &mut data, &mut size) };
+    take_returned(status, data, size)
+}
+
+fn map_id(map: HeaderMap) -> u32 {
+    match map {
+        HeaderMap::RequestHeaders => 0,
+        HeaderMap::RequestTrailers => 1,
+        HeaderMap::ResponseHeaders => 2,
+        HeaderMap::ResponseTrailers => 3,
     }
 }
 

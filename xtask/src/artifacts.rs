@@ -17,6 +17,12 @@ pub struct Artifact {
 
 /// Builds the cdylib `package` for wasm32-unknown-unknown in release and returns the .wasm path.
 pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
+    build_wasm_with(route, package, &[])
+}
+
+/// Like [`build_wasm`], with cargo features enabled. Copy the result out before building the same
+/// package with other features: the output path is the same.
+pub fn build_wasm_with(route: &Route, package: &str, features: &[&str]) -> Result<PathBuf> {
     let mut cmd;
     let target_dir = match route {
         Route::Rustup => {
@@ -49,6 +55,9 @@ pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
             dir
         }
     };
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
     crate::run(&mut cmd)?;
     Ok(target_dir
         .join("wasm32-unknown-unknown/release")
@@ -71,6 +80,7 @@ pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
 
 /// Builds every artifact.
 pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
-    let filter = build_wasm(route, "proxy-filter")?;
-    Ok(vec![install(filter, "proxy-filter.wasm")?])
+    let recorder = install(build_wasm_with(route, "proxy-filter", &["record"])?, "proxy-recorder.wasm")?;
+    let filter = install(build_wasm(route, "proxy-filter")?, "proxy-filter.wasm")?;
+    Ok(vec![filter, recorder])
 }

@@ -149,6 +149,8 @@ pub fn catalogue() -> Vec<Case> {
         ("retries-exhausted", Raw::new("GET", "/retry/status/503")),
         ("retry-then-ok", Raw::new("GET", "/retry/status/200")),
         ("tab-in-header", Raw::new("GET", "/status/200").header("User-Agent", "tab\there")),
+        ("utf8-user-agent", Raw::new("GET", "/status/200").header("User-Agent", "caf\u{e9}/\u{1F680}")),
+        ("control-user-agent", Raw::new("GET", "/status/200").header("User-Agent", b"del\x7f c1\xc2\x85 esc\x1b".to_vec())),
     ];
     let mut cases: Vec<Case> = Vec::new();
     for (i, (name, r)) in raw.into_iter().enumerate() {

@@ -52,13 +52,12 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
+    let line = read_line(&mut reader)?;
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let (mut length, mut chunked) = (0usize, false);
     loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+        let header = read_line(&mut reader)?;
+        if header.is_empty() || header == "\r\n" {
             break;
         }
         let lower = header.to_ascii_lowercase();
@@ -93,6 +92,13 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     stream.flush()
 }
 
+/// One line, bytes that are not UTF-8 replaced (header values may be Latin-1).
+fn read_line(reader: &mut impl BufRead) -> std::io::Result<String> {
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line)?;
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
 fn read_exact(reader: &mut impl Read, n: usize) -> std::io::Result<usize> {
     let mut buf = vec![0; n.min(1 << 24)];
     reader.read_exact(&mut buf)?;
@@ -102,14 +108,13 @@ fn read_exact(reader: &mut impl Read, n: usize) -> std::io::Result<usize> {
 fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
-        let mut size = String::new();
-        reader.read_line(&mut size)?;
+        let size = read_line(reader)?;
         let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
         if n == 0 {
             // Trailers end with an empty line.
             loop {
-                let mut t = String::new();
-                if reader.read_line(&mut t)? == 0 || t == "\r\n" {
+                let t = read_line(reader)?;
+                if t.is_empty() || t == "\r\n" {
                     return Ok(total);
                 }
             }

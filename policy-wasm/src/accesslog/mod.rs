@@ -11,7 +11,7 @@ mod text;
 mod time;
 
 pub use format::{AddressPart, Command, FormatError, HeaderSource, Operator, Piece, PropertyKind, parse};
-pub use json::{ISTIO_JSON_LABELS, JsonFormatter};
+pub use json::{ISTIO_JSON_LABELS, JsonFormatter, write_string as write_json_string};
 pub use render::{Value, evaluate};
 pub use text::TextFormatter;
 pub use time::TimeFormat;

