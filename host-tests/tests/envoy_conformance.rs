@@ -7,32 +7,178 @@ use host_tests::envoy::{Setup, compare, requests, run};
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 #[test]
 #[ignore = "needs a real Envoy: run through `cargo xtask test`"]
 fn filter_records_equal_envoys_native_lines() {
-    let envoy = std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
+    let envoy =
+        std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
     let setup = Setup {
         envoy: envoy.into(),
         work_dir: workspace().join("target/envoy-suite"),
         filter: host_tests::dist("proxy-filter.wasm"),
-        plugin_config: std::fs::read_to_string(workspace().join("host-tests/envoy/plugin-config.json")).unwrap(),
+        plugin_config: std::fs::read_to_string(
+            workspace().join("host-tests/envoy/plugin-config.json"),
+        )
+        .unwrap(),
         recorder: None,
     };
     let cases = requests::catalogue();
     let out = run(&setup, &cases).unwrap();
-    assert!(out.wasm_failures.is_empty(), "the VM failed:\n{}", out.wasm_failures.join("\n"));
-    let (text, json): (Vec<Vec<u8>>, Vec<Vec<u8>>) = out.filter_records.into_iter().partition(|r| r.first() == Some(&b'['));
+    assert!(
+        out.wasm_failures.is_empty(),
+        "the VM failed:\n{}",
+        out.wasm_failures.join("\n")
+    );
+    let (text, json): (Vec<Vec<u8>>, Vec<Vec<u8>>) = out
+        .filter_records
+        .into_iter()
+        .partition(|r| r.first() == Some(&b'['));
     let mut failures = Vec::new();
-    for (format, native, ours) in [("TEXT", &out.native_text, &text), ("JSON", &out.native_json, &json)] {
+    for (format, native, ours) in [
+        ("TEXT", &out.native_text, &text),
+        ("JSON", &out.native_json, &json),
+    ] {
         let (identical, total, first) = compare(native, ours);
-        println!("envoy suite {format}: {identical}/{total} identical ({} kinds of request)", cases.len());
+        println!(
+            "envoy suite {format}: {identical}/{total} identical ({} kinds of request)",
+            cases.len()
+        );
         if let Some(first) = first {
-            failures.push(format!("{format}: {identical}/{total} identical; first difference:\n{first}"));
+            failures.push(format!(
+                "{format}: {identical}/{total} identical; first difference:\n{first}"
+            ));
         }
-        assert!(total >= cases.len(), "{format}: only {total} records for {} requests", cases.len());
+        assert!(
+            total >= cases.len(),
+            "{format}: only {total} records for {} requests",
+            cases.len()
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// `cargo xtask record-fixtures`: the same requests through Envoy with the recorder loaded; each
+/// stream becomes `host-tests/fixtures/envoy/NN-case-direction.json`, and Envoy's own TEXT and JSON
+/// lines for that stream become the `.expected` file beside it.
+#[test]
+#[ignore = "rewrites the fixture corpus: run through `cargo xtask record-fixtures`"]
+fn record_fixtures() {
+    let envoy =
+        std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
+    let dir = workspace().join("host-tests/fixtures/envoy");
+    let setup = Setup {
+        envoy: envoy.into(),
+        work_dir: workspace().join("target/envoy-record"),
+        filter: host_tests::dist("proxy-filter.wasm"),
+        plugin_config: std::fs::read_to_string(
+            workspace().join("host-tests/envoy/plugin-config.json"),
+        )
+        .unwrap(),
+        recorder: Some(host_tests::dist("proxy-recorder.wasm")),
+    };
+    let cases = requests::catalogue();
+    let out = run(&setup, &cases).unwrap();
+    assert!(
+        out.wasm_failures.is_empty(),
+        "the VM failed:\n{}",
+        out.wasm_failures.join("\n")
+    );
+    assert_eq!(
+        out.native_text.len(),
+        out.native_json.len(),
+        "both native logs see every stream"
+    );
+    // Native lines are paired with a stream by request id and listener address, read from Envoy's
+    // own JSON line, so the expected records never come from meshtel's code.
+    type Keyed<'a> = ((String, String, String), &'a Vec<u8>, &'a Vec<u8>);
+    let native: Vec<Keyed<'_>> = out
+        .native_json
+        .iter()
+        .zip(&out.native_text)
+        .map(|(json, text)| {
+            let v: serde_json::Value =
+                serde_json::from_slice(json).expect("Envoy writes valid JSON");
+            let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            let key = (
+                field("request_id"),
+                field("downstream_local_address"),
+                field("downstream_remote_address"),
+            );
+            (key, text, json)
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
+    for fixture_json in &out.fixtures {
+        let fixture: serde_json::Value =
+            serde_json::from_slice(fixture_json).expect("recorder writes valid JSON");
+        let id = fixture["request_headers"]
+            .as_array()
+            .and_then(|h| h.iter().find(|p| p[0] == "x-request-id"))
+            .and_then(|p| p[1].as_str())
+            .unwrap_or_default()
+            .to_string();
+        let local = fixture["properties"]["destination.address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let remote = fixture["properties"]["source.address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let direction = fixture["direction"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let key = (id.clone(), local.clone(), remote);
+        let matching: Vec<_> = native.iter().filter(|(k, _, _)| *k == key).collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "stream {key:?}: {} native lines",
+            matching.len()
+        );
+        let (_, text, json) = matching[0];
+        let index = (0..cases.len()).find(|i| requests::request_id(*i) == id);
+        // Streams without one of our request ids (Envoy generated it, or rejected the request
+        // before reading it) are named after Envoy's response code details.
+        let details: serde_json::Value = serde_json::from_slice(json).unwrap();
+        let unidentified = format!(
+            "unidentified-{}",
+            details["response_code_details"].as_str().unwrap_or("none")
+        );
+        let name = index.map_or(unidentified.as_str(), |i| cases[i].name);
+        let stem = format!("{:02}-{name}-{direction}", index.unwrap_or(99));
+        let description = format!(
+            "Recorded from Envoy 1.40.0 by `cargo xtask record-fixtures` (dist/proxy-recorder.wasm): request kind `{name}`, {direction} listener."
+        );
+        let text_fixture = String::from_utf8(fixture_json.clone()).unwrap().replacen(
+            "\"description\":\"\"",
+            &format!(
+                "\"description\":{}",
+                serde_json::to_string(&description).unwrap()
+            ),
+            1,
+        );
+        std::fs::write(dir.join(format!("{stem}.json")), text_fixture + "\n").unwrap();
+        let mut expected = text.to_vec();
+        expected.push(b'\n');
+        expected.extend_from_slice(json);
+        expected.push(b'\n');
+        std::fs::write(dir.join(format!("{stem}.expected")), expected).unwrap();
+        written += 1;
+    }
+    println!("recorded {written} fixtures into {}", dir.display());
+    assert_eq!(
+        written,
+        out.native_text.len(),
+        "every native line has its recorded stream"
+    );
 }

@@ -40,18 +40,24 @@ impl HttpContext for Stream {
 }
 
 fn write_fixture(out: &mut Vec<u8>) {
-    let direction = match host::property(&["xds", "listener_direction"]).and_then(|b| decode_i64(&b)) {
-        Some(1) => "inbound",
-        _ => "outbound",
-    };
+    let direction =
+        match host::property(&["xds", "listener_direction"]).and_then(|b| decode_i64(&b)) {
+            Some(1) => "inbound",
+            _ => "outbound",
+        };
     out.extend_from_slice(b"{\"description\":\"\",\"direction\":\"");
     out.extend_from_slice(direction.as_bytes());
     out.extend_from_slice(b"\",\"node\":{\"id\":");
-    write_text(&host::property(&["xds", "node", "id"]).unwrap_or_default(), out);
+    write_text(
+        &host::property(&["xds", "node", "id"]).unwrap_or_default(),
+        out,
+    );
     out.extend_from_slice(b",\"metadata\":{");
     let mut first = true;
     for key in NODE_METADATA {
-        let Some(value) = host::property(&["xds", "node", "metadata", key]) else { continue };
+        let Some(value) = host::property(&["xds", "node", "metadata", key]) else {
+            continue;
+        };
         comma(&mut first, out);
         write_text(key.as_bytes(), out);
         out.push(b':');
@@ -72,7 +78,9 @@ fn write_fixture(out: &mut Vec<u8>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\":[");
-        let pairs = host::header_pairs(map).and_then(|b| decode_pairs(&b)).unwrap_or_default();
+        let pairs = host::header_pairs(map)
+            .and_then(|b| decode_pairs(&b))
+            .unwrap_or_default();
         for (i, (k, v)) in pairs.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -89,11 +97,16 @@ fn write_fixture(out: &mut Vec<u8>) {
     let mut first = true;
     for (path, encoding) in PROPERTY_ENCODINGS {
         // Header maps are recorded above; node fields and the direction have their own fields.
-        if matches!(*encoding, Encoding::Map) || path.starts_with("xds.node") || *path == "xds.listener_direction" {
+        if matches!(*encoding, Encoding::Map)
+            || path.starts_with("xds.node")
+            || *path == "xds.listener_direction"
+        {
             continue;
         }
         let segments: Vec<&str> = path.split('.').collect();
-        let Some(value) = host::property(&segments) else { continue };
+        let Some(value) = host::property(&segments) else {
+            continue;
+        };
         comma(&mut first, out);
         write_text(path.as_bytes(), out);
         out.push(b':');

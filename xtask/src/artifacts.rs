@@ -80,7 +80,10 @@ pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
 
 /// Builds every artifact.
 pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
-    let recorder = install(build_wasm_with(route, "proxy-filter", &["record"])?, "proxy-recorder.wasm")?;
+    let recorder = install(
+        build_wasm_with(route, "proxy-filter", &["record"])?,
+        "proxy-recorder.wasm",
+    )?;
     let filter = install(build_wasm(route, "proxy-filter")?, "proxy-filter.wasm")?;
     Ok(vec![filter, recorder])
 }

@@ -11,7 +11,8 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask <build|test|demo>
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
-  demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm";
+  demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
+  record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -54,7 +56,8 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+/// `cargo`, as the one running xtask.
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 

@@ -97,7 +97,10 @@ impl Drop for Running {
 fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     Ok(out)
@@ -118,7 +121,16 @@ pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
     let child = Command::new(&setup.envoy)
         .args(["-c"])
         .arg(&config)
-        .args(["--base-id", &base_id, "--concurrency", "1", "-l", "info", "--file-flush-interval-msec", "50"])
+        .args([
+            "--base-id",
+            &base_id,
+            "--concurrency",
+            "1",
+            "-l",
+            "info",
+            "--file-flush-interval-msec",
+            "50",
+        ])
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -133,7 +145,10 @@ pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
         }
         if let Ok(Some(status)) = envoy.0.try_wait() {
             let log = std::fs::read_to_string(setup.work_dir.join("envoy.log")).unwrap_or_default();
-            bail!("envoy exited with {status} before it was ready:\n{}", tail(&log, 30));
+            bail!(
+                "envoy exited with {status} before it was ready:\n{}",
+                tail(&log, 30)
+            );
         }
         if Instant::now() > deadline {
             bail!("envoy was not ready within 30 s");
@@ -161,7 +176,11 @@ fn tail(text: &str, n: usize) -> String {
 
 fn lines(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap_or_default();
-    bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Splits Envoy's log into the filter's records, the recorder's fixtures and wasm failures.
@@ -174,12 +193,19 @@ fn collect(dir: &Path, outbound_port: u16) -> Result<Output> {
     };
     for line in lines(&dir.join("envoy.log")) {
         let text = String::from_utf8_lossy(&line);
-        if text.contains("[critical][wasm]") || text.contains("wasm_fail_stream") || text.contains("failed: Uncaught") {
+        if text.contains("[critical][wasm]")
+            || text.contains("wasm_fail_stream")
+            || text.contains("failed: Uncaught")
+        {
             out.wasm_failures.push(text.into_owned());
         }
-        let Some(at) = find(&line, b"] wasm log ") else { continue };
+        let Some(at) = find(&line, b"] wasm log ") else {
+            continue;
+        };
         let rest = &line[at + b"] wasm log ".len()..];
-        let Some(colon) = find(rest, b": ") else { continue };
+        let Some(colon) = find(rest, b": ") else {
+            continue;
+        };
         let (ids, message) = (&rest[..colon], &rest[colon + 2..]);
         let is_info = find(&line, b"[info][wasm]").is_some();
         if ids.starts_with(b"recorder") {
@@ -220,12 +246,23 @@ pub fn compare(expected: &[Vec<u8>], actual: &[Vec<u8>]) -> (usize, usize, Optio
         match nearest {
             Some(g) => {
                 let at = common_prefix(w, g);
-                format!("Envoy:  {}\nmeshtel: {}\nfirst difference at byte {at}", shown(w), shown(g))
+                format!(
+                    "Envoy:  {}\nmeshtel: {}\nfirst difference at byte {at}",
+                    shown(w),
+                    shown(g)
+                )
             }
             None => format!("Envoy:  {}\nmeshtel: (no record)", shown(w)),
         }
     });
-    let first = first.or_else(|| got.first().map(|g| format!("meshtel wrote an extra record: {}", String::from_utf8_lossy(g))));
+    let first = first.or_else(|| {
+        got.first().map(|g| {
+            format!(
+                "meshtel wrote an extra record: {}",
+                String::from_utf8_lossy(g)
+            )
+        })
+    });
     (identical, expected.len().max(actual.len()), first)
 }
 

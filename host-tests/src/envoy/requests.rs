@@ -11,7 +11,12 @@ pub enum Request {
     /// Exact HTTP/1.x bytes over one TCP connection.
     Raw(Vec<u8>),
     /// HTTP/2 with prior knowledge, through curl: method, path, extra headers, body.
-    H2 { method: &'static str, path: String, headers: Vec<String>, body: Option<String> },
+    H2 {
+        method: &'static str,
+        path: String,
+        headers: Vec<String>,
+        body: Option<String>,
+    },
 }
 
 /// One kind of request.
@@ -39,7 +44,14 @@ struct Raw {
 
 impl Raw {
     fn new(method: &'static str, path: &str) -> Raw {
-        Raw { method, path: path.into(), version: "HTTP/1.1", headers: Vec::new(), body: Vec::new(), chunked: false }
+        Raw {
+            method,
+            path: path.into(),
+            version: "HTTP/1.1",
+            headers: Vec::new(),
+            body: Vec::new(),
+            chunked: false,
+        }
     }
     fn header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Raw {
         self.headers.push((name.into(), value.into()));
@@ -90,7 +102,9 @@ impl Raw {
             out.extend_from_slice(b"0\r\n\r\n");
         } else {
             if !self.body.is_empty() {
-                out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
+                out.extend_from_slice(
+                    format!("Content-Length: {}\r\n", self.body.len()).as_bytes(),
+                );
             }
             out.extend_from_slice(b"Connection: close\r\n\r\n");
             out.extend_from_slice(&self.body);
@@ -112,35 +126,94 @@ fn h2(method: &'static str, path: &str, headers: &[&str], body: Option<&str>) ->
 pub fn catalogue() -> Vec<Case> {
     let raw: Vec<(&'static str, Raw)> = vec![
         ("get-200", Raw::new("GET", "/status/200")),
-        ("get-418-curl", Raw::new("GET", "/status/418").header("User-Agent", "curl/8.9.1")),
+        (
+            "get-418-curl",
+            Raw::new("GET", "/status/418").header("User-Agent", "curl/8.9.1"),
+        ),
         ("get-404", Raw::new("GET", "/status/404")),
         ("get-500", Raw::new("GET", "/status/500")),
         ("get-503", Raw::new("GET", "/status/503")),
         ("get-204", Raw::new("GET", "/status/204")),
         ("get-301", Raw::new("GET", "/status/301")),
         ("head-200", Raw::new("HEAD", "/status/200")),
-        ("post-body", Raw::new("POST", "/post?x=1").body("hello world")),
-        ("put-body", Raw::new("PUT", "/anything/put").body("{\"a\": 1}")),
-        ("patch-body", Raw::new("PATCH", "/anything/patch").body("patch")),
+        (
+            "post-body",
+            Raw::new("POST", "/post?x=1").body("hello world"),
+        ),
+        (
+            "put-body",
+            Raw::new("PUT", "/anything/put").body("{\"a\": 1}"),
+        ),
+        (
+            "patch-body",
+            Raw::new("PATCH", "/anything/patch").body("patch"),
+        ),
         ("delete", Raw::new("DELETE", "/anything/item/7")),
         ("options", Raw::new("OPTIONS", "/anything")),
-        ("post-chunked", Raw::new("POST", "/anything/chunked").body("a chunked request body").chunked()),
-        ("query-string", Raw::new("GET", "/status/200?x=1&y=two&z=%20")),
+        (
+            "post-chunked",
+            Raw::new("POST", "/anything/chunked")
+                .body("a chunked request body")
+                .chunked(),
+        ),
+        (
+            "query-string",
+            Raw::new("GET", "/status/200?x=1&y=two&z=%20"),
+        ),
         ("percent-path", Raw::new("GET", "/anything/a%20b/%C3%A9")),
-        ("long-path", Raw::new("GET", &format!("/anything/{}", "p".repeat(2000)))),
-        ("original-path", Raw::new("GET", "/status/200").header("X-Envoy-Original-Path", "/orig")),
-        ("no-user-agent", Raw::new("GET", "/status/200").header("x-no-user-agent", "")),
-        ("empty-user-agent", Raw::new("GET", "/status/200").header("User-Agent", "")),
-        ("latin1-user-agent", Raw::new("GET", "/status/200").header("User-Agent", b"caf\xe9-client/1".to_vec())),
-        ("quoted-user-agent", Raw::new("GET", "/status/200").header("User-Agent", "a \"quoted\" \\ agent")),
-        ("xff-one", Raw::new("GET", "/status/200").header("X-Forwarded-For", "1.2.3.4")),
-        ("xff-two", Raw::new("GET", "/status/200").header("X-Forwarded-For", "1.2.3.4, 5.6.7.8")),
-        ("xff-empty", Raw::new("GET", "/status/200").header("X-Forwarded-For", "")),
-        ("other-authority", Raw::new("GET", "/status/200").header("Host", "example.com:8080")),
-        ("no-request-id", Raw::new("GET", "/status/200").header("x-no-request-id", "")),
-        ("large-header", Raw::new("GET", "/status/200").header("X-Large", "v".repeat(16_000))),
+        (
+            "long-path",
+            Raw::new("GET", &format!("/anything/{}", "p".repeat(2000))),
+        ),
+        (
+            "original-path",
+            Raw::new("GET", "/status/200").header("X-Envoy-Original-Path", "/orig"),
+        ),
+        (
+            "no-user-agent",
+            Raw::new("GET", "/status/200").header("x-no-user-agent", ""),
+        ),
+        (
+            "empty-user-agent",
+            Raw::new("GET", "/status/200").header("User-Agent", ""),
+        ),
+        (
+            "latin1-user-agent",
+            Raw::new("GET", "/status/200").header("User-Agent", b"caf\xe9-client/1".to_vec()),
+        ),
+        (
+            "quoted-user-agent",
+            Raw::new("GET", "/status/200").header("User-Agent", "a \"quoted\" \\ agent"),
+        ),
+        (
+            "xff-one",
+            Raw::new("GET", "/status/200").header("X-Forwarded-For", "1.2.3.4"),
+        ),
+        (
+            "xff-two",
+            Raw::new("GET", "/status/200").header("X-Forwarded-For", "1.2.3.4, 5.6.7.8"),
+        ),
+        (
+            "xff-empty",
+            Raw::new("GET", "/status/200").header("X-Forwarded-For", ""),
+        ),
+        (
+            "other-authority",
+            Raw::new("GET", "/status/200").header("Host", "example.com:8080"),
+        ),
+        (
+            "no-request-id",
+            Raw::new("GET", "/status/200").header("x-no-request-id", ""),
+        ),
+        (
+            "large-header",
+            Raw::new("GET", "/status/200").header("X-Large", "v".repeat(16_000)),
+        ),
         ("large-response", Raw::new("GET", "/bytes/200000")),
-        ("http10", Raw::new("GET", "/status/200").version("HTTP/1.0")),
+        (
+            "http10-rejected",
+            Raw::new("GET", "/status/200").version("HTTP/1.0"),
+        ), // 426 DPE, as in an Istio sidecar
         ("dead-upstream", Raw::new("GET", "/dead")),
         ("no-route", Raw::new("GET", "/nr")),
         ("direct-response", Raw::new("GET", "/direct")),
@@ -148,18 +221,34 @@ pub fn catalogue() -> Vec<Case> {
         ("upstream-reset", Raw::new("GET", "/reset")),
         ("retries-exhausted", Raw::new("GET", "/retry/status/503")),
         ("retry-then-ok", Raw::new("GET", "/retry/status/200")),
-        ("tab-in-header", Raw::new("GET", "/status/200").header("User-Agent", "tab\there")),
-        ("utf8-user-agent", Raw::new("GET", "/status/200").header("User-Agent", "caf\u{e9}/\u{1F680}")),
-        ("control-user-agent", Raw::new("GET", "/status/200").header("User-Agent", b"del\x7f c1\xc2\x85 esc\x1b".to_vec())),
+        (
+            "tab-in-header",
+            Raw::new("GET", "/status/200").header("User-Agent", "tab\there"),
+        ),
+        (
+            "utf8-user-agent",
+            Raw::new("GET", "/status/200").header("User-Agent", "caf\u{e9}/\u{1F680}"),
+        ),
+        (
+            "control-user-agent",
+            Raw::new("GET", "/status/200")
+                .header("User-Agent", b"del\x7f c1\xc2\x85 esc\x1b".to_vec()),
+        ),
     ];
     let mut cases: Vec<Case> = Vec::new();
     for (i, (name, r)) in raw.into_iter().enumerate() {
-        cases.push(Case { name, request: Request::Raw(r.bytes(i)) });
+        cases.push(Case {
+            name,
+            request: Request::Raw(r.bytes(i)),
+        });
     }
     let h2_cases = [
         ("h2-get", h2("GET", "/status/200", &[], None)),
         ("h2-post", h2("POST", "/post?h2=1", &[], Some("h2 body"))),
-        ("h2-418", h2("GET", "/status/418", &["user-agent: curl/8.9.1"], None)),
+        (
+            "h2-418",
+            h2("GET", "/status/418", &["user-agent: curl/8.9.1"], None),
+        ),
         ("h2-no-route", h2("GET", "/nr", &[], None)),
     ];
     for (name, request) in h2_cases {
@@ -174,17 +263,39 @@ pub fn send(case: &Case, index: usize, port: u16) -> Result<Vec<u8>, String> {
     match &case.request {
         Request::Raw(bytes) => {
             let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-            stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .map_err(|e| e.to_string())?;
             stream.write_all(bytes).map_err(|e| e.to_string())?;
             let mut response = Vec::new();
-            stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+            stream
+                .read_to_end(&mut response)
+                .map_err(|e| e.to_string())?;
             Ok(response)
         }
-        Request::H2 { method, path, headers, body } => {
+        Request::H2 {
+            method,
+            path,
+            headers,
+            body,
+        } => {
             let mut cmd = Command::new("curl");
-            cmd.args(["-s", "-o", "/dev/null", "--http2-prior-knowledge", "--max-time", "10", "-X", method]);
-            cmd.args(["-H", "Host: httpbin:8000", "-H"]).arg(format!("x-request-id: {}", request_id(index)));
-            if !headers.iter().any(|h| h.to_ascii_lowercase().starts_with("user-agent")) {
+            cmd.args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "--http2-prior-knowledge",
+                "--max-time",
+                "10",
+                "-X",
+                method,
+            ]);
+            cmd.args(["-H", "Host: httpbin:8000", "-H"])
+                .arg(format!("x-request-id: {}", request_id(index)));
+            if !headers
+                .iter()
+                .any(|h| h.to_ascii_lowercase().starts_with("user-agent"))
+            {
                 cmd.args(["-H", "User-Agent: meshtel-suite/1.0"]);
             }
             for h in headers {

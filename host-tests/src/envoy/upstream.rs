@@ -68,20 +68,34 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             chunked = true;
         }
     }
-    let received = if chunked { read_chunked(&mut reader)? } else { read_exact(&mut reader, length)? };
+    let received = if chunked {
+        read_chunked(&mut reader)?
+    } else {
+        read_exact(&mut reader, length)?
+    };
     let mut stream = stream;
     let segments: Vec<&str> = path.split('?').next().unwrap_or("").split('/').collect();
     let (status, body) = match segments.as_slice() {
         ["", "reset", ..] => return Ok(()), // close without a response
-        ["", "status", code, ..] => (code.parse().unwrap_or(400), format!("status {code}\n").into_bytes()),
+        ["", "status", code, ..] => (
+            code.parse().unwrap_or(400),
+            format!("status {code}\n").into_bytes(),
+        ),
         ["", "delay", ms, ..] => {
             std::thread::sleep(Duration::from_millis(ms.parse().unwrap_or(0)));
             (200, b"delayed\n".to_vec())
         }
-        ["", "bytes", n, ..] => (200, vec![b'x'; n.parse::<usize>().unwrap_or(0).min(1 << 20)]),
+        ["", "bytes", n, ..] => (
+            200,
+            vec![b'x'; n.parse::<usize>().unwrap_or(0).min(1 << 20)],
+        ),
         _ => (200, format!("received {received} bytes\n").into_bytes()),
     };
-    let body: &[u8] = if matches!(status, 204 | 304) { &[] } else { &body };
+    let body: &[u8] = if matches!(status, 204 | 304) {
+        &[]
+    } else {
+        &body
+    };
     let head = format!(
         "HTTP/1.1 {status} {}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         reason(status),
@@ -109,7 +123,8 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
         let size = read_line(reader)?;
-        let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+        let n =
+            usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
         if n == 0 {
             // Trailers end with an empty line.
             loop {

@@ -121,40 +121,152 @@ pub enum Operator {
 /// Operators served by reading one property, by name.
 const PROPERTY_OPERATORS: &[(&str, &[&str], PropertyKind)] = &[
     ("PROTOCOL", &["request", "protocol"], PropertyKind::Text),
-    ("RESPONSE_CODE_DETAILS", &["response", "code_details"], PropertyKind::Text),
-    ("CONNECTION_TERMINATION_DETAILS", &["connection", "termination_details"], PropertyKind::Text),
-    ("BYTES_SENT", &["response", "size"], PropertyKind::NumberOrZero),
-    ("UPSTREAM_HOST", &["upstream", "address"], PropertyKind::Text),
-    ("UPSTREAM_REMOTE_ADDRESS", &["upstream", "address"], PropertyKind::Text),
-    ("UPSTREAM_CLUSTER_RAW", &["xds", "cluster_name"], PropertyKind::Text),
-    ("UPSTREAM_LOCAL_ADDRESS", &["upstream", "local_address"], PropertyKind::Text),
-    ("DOWNSTREAM_LOCAL_ADDRESS", &["destination", "address"], PropertyKind::Text),
-    ("DOWNSTREAM_REMOTE_ADDRESS", &["source", "address"], PropertyKind::Text),
-    ("REQUESTED_SERVER_NAME", &["connection", "requested_server_name"], PropertyKind::Text),
+    (
+        "RESPONSE_CODE_DETAILS",
+        &["response", "code_details"],
+        PropertyKind::Text,
+    ),
+    (
+        "CONNECTION_TERMINATION_DETAILS",
+        &["connection", "termination_details"],
+        PropertyKind::Text,
+    ),
+    (
+        "BYTES_SENT",
+        &["response", "size"],
+        PropertyKind::NumberOrZero,
+    ),
+    (
+        "UPSTREAM_HOST",
+        &["upstream", "address"],
+        PropertyKind::Text,
+    ),
+    (
+        "UPSTREAM_REMOTE_ADDRESS",
+        &["upstream", "address"],
+        PropertyKind::Text,
+    ),
+    (
+        "UPSTREAM_CLUSTER_RAW",
+        &["xds", "cluster_name"],
+        PropertyKind::Text,
+    ),
+    (
+        "UPSTREAM_LOCAL_ADDRESS",
+        &["upstream", "local_address"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_LOCAL_ADDRESS",
+        &["destination", "address"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_REMOTE_ADDRESS",
+        &["source", "address"],
+        PropertyKind::Text,
+    ),
+    (
+        "REQUESTED_SERVER_NAME",
+        &["connection", "requested_server_name"],
+        PropertyKind::Text,
+    ),
     ("ROUTE_NAME", &["xds", "route_name"], PropertyKind::Text),
     ("CONNECTION_ID", &["connection", "id"], PropertyKind::Number),
-    ("UPSTREAM_REQUEST_ATTEMPT_COUNT", &["upstream", "request_attempt_count"], PropertyKind::Number),
-    ("DOWNSTREAM_TLS_VERSION", &["connection", "tls_version"], PropertyKind::Text),
-    ("DOWNSTREAM_PEER_URI_SAN", &["connection", "uri_san_peer_certificate"], PropertyKind::Text),
-    ("DOWNSTREAM_LOCAL_URI_SAN", &["connection", "uri_san_local_certificate"], PropertyKind::Text),
-    ("DOWNSTREAM_PEER_SUBJECT", &["connection", "subject_peer_certificate"], PropertyKind::Text),
-    ("DOWNSTREAM_LOCAL_SUBJECT", &["connection", "subject_local_certificate"], PropertyKind::Text),
-    ("DOWNSTREAM_PEER_FINGERPRINT_256", &["connection", "sha256_peer_certificate_digest"], PropertyKind::Text),
-    ("UPSTREAM_TLS_VERSION", &["upstream", "tls_version"], PropertyKind::Text),
-    ("REQUEST_HEADERS_BYTES", &["request", "headers_bytes"], PropertyKind::NumberOrZero),
-    ("RESPONSE_HEADERS_BYTES", &["response", "headers_bytes"], PropertyKind::NumberOrZero),
+    (
+        "UPSTREAM_REQUEST_ATTEMPT_COUNT",
+        &["upstream", "request_attempt_count"],
+        PropertyKind::Number,
+    ),
+    (
+        "DOWNSTREAM_TLS_VERSION",
+        &["connection", "tls_version"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_PEER_URI_SAN",
+        &["connection", "uri_san_peer_certificate"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_LOCAL_URI_SAN",
+        &["connection", "uri_san_local_certificate"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_PEER_SUBJECT",
+        &["connection", "subject_peer_certificate"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_LOCAL_SUBJECT",
+        &["connection", "subject_local_certificate"],
+        PropertyKind::Text,
+    ),
+    (
+        "DOWNSTREAM_PEER_FINGERPRINT_256",
+        &["connection", "sha256_peer_certificate_digest"],
+        PropertyKind::Text,
+    ),
+    (
+        "UPSTREAM_TLS_VERSION",
+        &["upstream", "tls_version"],
+        PropertyKind::Text,
+    ),
+    (
+        "REQUEST_HEADERS_BYTES",
+        &["request", "headers_bytes"],
+        PropertyKind::NumberOrZero,
+    ),
+    (
+        "RESPONSE_HEADERS_BYTES",
+        &["response", "headers_bytes"],
+        PropertyKind::NumberOrZero,
+    ),
 ];
 
 /// Operators that print part of an address property, by name.
 const ADDRESS_OPERATORS: &[(&str, &[&str], AddressPart)] = &[
-    ("DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", &["source", "address"], AddressPart::Ip),
-    ("DOWNSTREAM_REMOTE_PORT", &["source", "address"], AddressPart::Port),
-    ("DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", &["destination", "address"], AddressPart::Ip),
-    ("DOWNSTREAM_LOCAL_PORT", &["destination", "address"], AddressPart::Port),
-    ("UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", &["upstream", "local_address"], AddressPart::Ip),
-    ("UPSTREAM_LOCAL_PORT", &["upstream", "local_address"], AddressPart::Port),
-    ("UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", &["upstream", "address"], AddressPart::Ip),
-    ("UPSTREAM_REMOTE_PORT", &["upstream", "address"], AddressPart::Port),
+    (
+        "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
+        &["source", "address"],
+        AddressPart::Ip,
+    ),
+    (
+        "DOWNSTREAM_REMOTE_PORT",
+        &["source", "address"],
+        AddressPart::Port,
+    ),
+    (
+        "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
+        &["destination", "address"],
+        AddressPart::Ip,
+    ),
+    (
+        "DOWNSTREAM_LOCAL_PORT",
+        &["destination", "address"],
+        AddressPart::Port,
+    ),
+    (
+        "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
+        &["upstream", "local_address"],
+        AddressPart::Ip,
+    ),
+    (
+        "UPSTREAM_LOCAL_PORT",
+        &["upstream", "local_address"],
+        AddressPart::Port,
+    ),
+    (
+        "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
+        &["upstream", "address"],
+        AddressPart::Ip,
+    ),
+    (
+        "UPSTREAM_REMOTE_PORT",
+        &["upstream", "address"],
+        AddressPart::Port,
+    ),
 ];
 
 /// Parses and compiles a format string. Every operator is checked here, so an operator the filter
@@ -214,10 +326,16 @@ fn compile(body: &str) -> Result<Command, FormatError> {
         Some(_) => Err(bad(body, "takes no argument")),
     };
     if let Some((_, path, kind)) = PROPERTY_OPERATORS.iter().find(|(n, _, _)| *n == name) {
-        return Ok(Command { operator: no_arg(Operator::Property { path, kind: *kind })?, max_len });
+        return Ok(Command {
+            operator: no_arg(Operator::Property { path, kind: *kind })?,
+            max_len,
+        });
     }
     if let Some((_, path, part)) = ADDRESS_OPERATORS.iter().find(|(n, _, _)| *n == name) {
-        return Ok(Command { operator: no_arg(Operator::Address { path, part: *part })?, max_len });
+        return Ok(Command {
+            operator: no_arg(Operator::Address { path, part: *part })?,
+            max_len,
+        });
     }
     let operator = match name {
         "START_TIME" => match arg {
@@ -271,7 +389,12 @@ fn header(
         Some(_) => return Err(bad(body, "empty header name around '?'")),
         None => (arg, None),
     };
-    Ok(Operator::Header { source, name: name.to_ascii_lowercase(), alternative, without_query })
+    Ok(Operator::Header {
+        source,
+        name: name.to_ascii_lowercase(),
+        alternative,
+        without_query,
+    })
 }
 
 fn bad(operator: &str, reason: &str) -> FormatError {

@@ -19,11 +19,17 @@ pub const ISTIO_JSON_LABELS: [(&str, &str); 24] = [
     ("response_code", "%RESPONSE_CODE%"),
     ("response_flags", "%RESPONSE_FLAGS%"),
     ("response_code_details", "%RESPONSE_CODE_DETAILS%"),
-    ("connection_termination_details", "%CONNECTION_TERMINATION_DETAILS%"),
+    (
+        "connection_termination_details",
+        "%CONNECTION_TERMINATION_DETAILS%",
+    ),
     ("bytes_received", "%BYTES_RECEIVED%"),
     ("bytes_sent", "%BYTES_SENT%"),
     ("duration", "%DURATION%"),
-    ("upstream_service_time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"),
+    (
+        "upstream_service_time",
+        "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%",
+    ),
     ("x_forwarded_for", "%REQ(X-FORWARDED-FOR)%"),
     ("user_agent", "%REQ(USER-AGENT)%"),
     ("request_id", "%REQ(X-REQUEST-ID)%"),
@@ -34,7 +40,10 @@ pub const ISTIO_JSON_LABELS: [(&str, &str); 24] = [
     ("downstream_local_address", "%DOWNSTREAM_LOCAL_ADDRESS%"),
     ("downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%"),
     ("requested_server_name", "%REQUESTED_SERVER_NAME%"),
-    ("upstream_transport_failure_reason", "%UPSTREAM_TRANSPORT_FAILURE_REASON%"),
+    (
+        "upstream_transport_failure_reason",
+        "%UPSTREAM_TRANSPORT_FAILURE_REASON%",
+    ),
 ];
 
 /// How one key's value is produced.
@@ -69,13 +78,18 @@ impl JsonFormatter {
             };
             sorted.insert(key.to_string(), template);
         }
-        Ok(JsonFormatter { keys: sorted.into_iter().collect(), omit_empty_values })
+        Ok(JsonFormatter {
+            keys: sorted.into_iter().collect(),
+            omit_empty_values,
+        })
     }
 
     /// Istio's default JSON formatter.
     pub fn istio_default(omit_empty_values: bool) -> Self {
-        Self::new(ISTIO_JSON_LABELS, omit_empty_values)
-            .unwrap_or(JsonFormatter { keys: Vec::new(), omit_empty_values })
+        Self::new(ISTIO_JSON_LABELS, omit_empty_values).unwrap_or(JsonFormatter {
+            keys: Vec::new(),
+            omit_empty_values,
+        })
     }
 
     /// Renders one record (one JSON object, no newline), appending to `out`.

@@ -10,7 +10,9 @@ mod render;
 mod text;
 mod time;
 
-pub use format::{AddressPart, Command, FormatError, HeaderSource, Operator, Piece, PropertyKind, parse};
+pub use format::{
+    AddressPart, Command, FormatError, HeaderSource, Operator, Piece, PropertyKind, parse,
+};
 pub use json::{ISTIO_JSON_LABELS, JsonFormatter, write_string as write_json_string};
 pub use render::{Value, evaluate};
 pub use text::TextFormatter;

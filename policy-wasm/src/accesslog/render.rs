@@ -37,12 +37,17 @@ fn header(src: &dyn AttributeSource, source: HeaderSource, name: &str) -> Option
 fn split_address(address: &[u8]) -> Option<(&[u8], &[u8])> {
     let colon = address.iter().rposition(|b| *b == b':')?;
     let (ip, port) = (&address[..colon], &address[colon + 1..]);
-    let ip = ip.strip_prefix(b"[").and_then(|i| i.strip_suffix(b"]")).unwrap_or(ip);
+    let ip = ip
+        .strip_prefix(b"[")
+        .and_then(|i| i.strip_suffix(b"]"))
+        .unwrap_or(ip);
     Some((ip, port))
 }
 
 fn address_part(bytes: Option<Vec<u8>>, part: AddressPart) -> Value {
-    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else { return Value::Absent };
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return Value::Absent;
+    };
     match (split_address(&bytes), part) {
         (Some((ip, _)), AddressPart::Ip) => Value::Text(ip.to_vec()),
         (Some((_, port)), AddressPart::Port) => core::str::from_utf8(port)
@@ -69,10 +74,18 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
             }
             None => Value::Absent,
         },
-        Operator::Header { source, name, alternative, without_query } => {
+        Operator::Header {
+            source,
+            name,
+            alternative,
+            without_query,
+        } => {
             // A header present with an empty value prints as empty, not as unset.
-            let value = header(src, *source, name)
-                .or_else(|| alternative.as_deref().and_then(|alt| header(src, *source, alt)));
+            let value = header(src, *source, name).or_else(|| {
+                alternative
+                    .as_deref()
+                    .and_then(|alt| header(src, *source, alt))
+            });
             match value {
                 Some(mut v) => {
                     if *without_query && let Some(q) = v.iter().position(|b| *b == b'?') {
@@ -89,7 +102,9 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
             PropertyKind::NumberOrZero => Value::Number(src.property_i64(path).unwrap_or(0)),
         },
         Operator::Address { path, part } => address_part(src.property(path), *part),
-        Operator::ResponseCode => Value::Number(src.property_i64(&["response", "code"]).unwrap_or(0)),
+        Operator::ResponseCode => {
+            Value::Number(src.property_i64(&["response", "code"]).unwrap_or(0))
+        }
         Operator::ResponseFlags { long } => {
             let bits = src.property_i64(&["response", "flags"]).unwrap_or(0) as u64;
             let mut out = Vec::new();
@@ -99,7 +114,10 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
         Operator::UpstreamTransportFailureReason => {
             match src.property(&["upstream", "transport_failure_reason"]) {
                 Some(mut reason) if !reason.is_empty() => {
-                    reason.iter_mut().filter(|b| **b == b' ').for_each(|b| *b = b'_');
+                    reason
+                        .iter_mut()
+                        .filter(|b| **b == b' ')
+                        .for_each(|b| *b = b'_');
                     Value::Text(reason)
                 }
                 _ => Value::Absent,

@@ -16,7 +16,10 @@ impl TextFormatter {
     /// Compiles `format`; a trailing newline is dropped (the proxy log adds its own line break).
     pub fn new(format: &str, omit_empty_values: bool) -> Result<Self, FormatError> {
         let format = format.strip_suffix('\n').unwrap_or(format);
-        Ok(TextFormatter { pieces: parse(format)?, omit_empty_values })
+        Ok(TextFormatter {
+            pieces: parse(format)?,
+            omit_empty_values,
+        })
     }
 
     /// Istio's default TEXT formatter.
@@ -26,8 +29,10 @@ impl TextFormatter {
 
     /// Istio's default TEXT formatter with `omitEmptyValues` as given.
     pub fn istio_default_with(omit_empty_values: bool) -> Self {
-        Self::new(super::ISTIO_TEXT_FORMAT, omit_empty_values)
-            .unwrap_or(TextFormatter { pieces: Vec::new(), omit_empty_values })
+        Self::new(super::ISTIO_TEXT_FORMAT, omit_empty_values).unwrap_or(TextFormatter {
+            pieces: Vec::new(),
+            omit_empty_values,
+        })
     }
 
     /// Renders one record for the request behind `src`, appending to `out`.
@@ -37,12 +42,20 @@ impl TextFormatter {
 
     /// The number of command operators (for tests and diagnostics).
     pub fn operator_count(&self) -> usize {
-        self.pieces.iter().filter(|p| matches!(p, Piece::Command(_))).count()
+        self.pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Command(_)))
+            .count()
     }
 }
 
 /// Renders pieces as text: unset values print `-` (or nothing with `omit_empty_values`).
-pub fn render_pieces(pieces: &[Piece], src: &dyn AttributeSource, omit_empty_values: bool, out: &mut Vec<u8>) {
+pub fn render_pieces(
+    pieces: &[Piece],
+    src: &dyn AttributeSource,
+    omit_empty_values: bool,
+    out: &mut Vec<u8>,
+) {
     for piece in pieces {
         match piece {
             Piece::Literal(text) => out.extend_from_slice(text),

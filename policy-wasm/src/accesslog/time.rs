@@ -88,10 +88,28 @@ pub struct TimeFormat {
     pieces: Vec<TimePiece>,
 }
 
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 impl TimeFormat {
@@ -113,7 +131,9 @@ impl TimeFormat {
                 [b'E', b'*', b'S', ..] => (b'S', 9, 3),
                 [d @ b'1'..=b'9', b'f', ..] => (b'f', d - b'0', 2),
                 [c, ..] if b"YmdHMSyjeaAbBhpIzZsfTDFRnt%".contains(c) => (*c, 9, 1),
-                [c, ..] => return Err(alloc::format!("unsupported time specifier %{}", *c as char)),
+                [c, ..] => {
+                    return Err(alloc::format!("unsupported time specifier %{}", *c as char));
+                }
                 [] => return Err("format ends with a lone %".into()),
             };
             match spec {
@@ -144,7 +164,9 @@ impl TimeFormat {
         for piece in &self.pieces {
             match piece {
                 TimePiece::Literal(text) => out.extend_from_slice(text),
-                TimePiece::Spec(spec, digits) => write_spec(*spec, *digits, &c, nanos, weekday, out),
+                TimePiece::Spec(spec, digits) => {
+                    write_spec(*spec, *digits, &c, nanos, weekday, out)
+                }
             }
         }
     }
@@ -152,7 +174,11 @@ impl TimeFormat {
 
 fn fraction(nanos: u32, digits: u8, out: &mut Vec<u8>) {
     let digits = u32::from(digits.clamp(1, 9));
-    push_num(out, i64::from(nanos / 10u32.pow(9 - digits)), digits as usize);
+    push_num(
+        out,
+        i64::from(nanos / 10u32.pow(9 - digits)),
+        digits as usize,
+    );
 }
 
 fn write_spec(spec: u8, digits: u8, c: &Civil, nanos: i64, weekday: usize, out: &mut Vec<u8>) {
@@ -175,7 +201,9 @@ fn write_spec(spec: u8, digits: u8, c: &Civil, nanos: i64, weekday: usize, out: 
             }
         }
         b'f' => fraction(c.nanos, digits, out),
-        b's' => out.extend_from_slice(alloc::format!("{}", nanos.div_euclid(1_000_000_000)).as_bytes()),
+        b's' => {
+            out.extend_from_slice(alloc::format!("{}", nanos.div_euclid(1_000_000_000)).as_bytes())
+        }
         b'j' => push_num(out, day_of_year(c).into(), 3),
         b'a' => out.extend_from_slice(&DAYS[weekday].as_bytes()[..3]),
         b'A' => out.extend_from_slice(DAYS[weekday].as_bytes()),
@@ -232,10 +260,19 @@ mod tests {
     #[test]
     fn strftime_specifiers() {
         let t = 1_723_509_107_690_123_456; // 2024-08-13T00:31:47.690123456Z, a Tuesday
-        assert_eq!(render("%Y-%m-%dT%H:%M:%E3SZ", t), "2024-08-13T00:31:47.690Z");
+        assert_eq!(
+            render("%Y-%m-%dT%H:%M:%E3SZ", t),
+            "2024-08-13T00:31:47.690Z"
+        );
         assert_eq!(render("%s.%3f", t), "1723509107.690");
-        assert_eq!(render("%a %b %e %T %Z %Y", t), "Tue Aug 13 00:31:47 UTC 2024");
-        assert_eq!(render("%F %R %j %I%p %9f %%", t), "2024-08-13 00:31 226 12AM 690123456 %");
+        assert_eq!(
+            render("%a %b %e %T %Z %Y", t),
+            "Tue Aug 13 00:31:47 UTC 2024"
+        );
+        assert_eq!(
+            render("%F %R %j %I%p %9f %%", t),
+            "2024-08-13 00:31 226 12AM 690123456 %"
+        );
         assert!(TimeFormat::parse("%Q").is_err());
     }
 

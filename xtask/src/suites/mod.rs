@@ -1,6 +1,8 @@
 //! Conformance suites that `cargo xtask test` runs after the workspace tests: each checks the built
 //! artifacts against a real peer (Envoy, the OPA SDKs, a browser). Each suite is one file.
 
+pub mod envoy;
+
 use anyhow::Result;
 
 /// A named suite.
@@ -13,5 +15,8 @@ pub struct Suite {
 
 /// Every suite, in the order `cargo xtask test` runs them.
 pub fn all() -> Vec<Suite> {
-    vec![]
+    vec![Suite {
+        name: "real Envoy: access-log records byte for byte",
+        run: envoy::run,
+    }]
 }
