@@ -17,12 +17,12 @@ pub struct Artifact {
 
 /// Builds the cdylib `package` for wasm32-unknown-unknown in release and returns the .wasm path.
 pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
-    build_wasm_with(route, package, &[])
+    build_wasm_features(route, package, &[])
 }
 
 /// Like [`build_wasm`], with cargo features enabled. Copy the result out before building the same
 /// package with other features: the output path is the same.
-pub fn build_wasm_with(route: &Route, package: &str, features: &[&str]) -> Result<PathBuf> {
+pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> Result<PathBuf> {
     let mut cmd;
     let target_dir = match route {
         Route::Rustup => {
@@ -81,7 +81,7 @@ pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
 /// Builds every artifact.
 pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
     let recorder = install(
-        build_wasm_with(route, "proxy-filter", &["record"])?,
+        build_wasm_features(route, "proxy-filter", &["record"])?,
         "proxy-recorder.wasm",
     )?;
     let filter = install(build_wasm(route, "proxy-filter")?, "proxy-filter.wasm")?;
