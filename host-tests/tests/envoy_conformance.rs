@@ -3,7 +3,7 @@
 //! requests; every record must be byte-identical. Run by `cargo xtask test`, which installs Envoy
 //! and passes its path in `MESHTEL_ENVOY`; ignored by a plain `cargo test`.
 
-use host_tests::envoy::{Setup, compare, requests, run};
+use host_tests::envoy::{ISTIO_LOGS, Setup, compare, requests, run};
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
@@ -27,6 +27,8 @@ fn filter_records_equal_envoys_native_lines() {
         )
         .unwrap(),
         recorder: None,
+        outbound_logs: ISTIO_LOGS.into(),
+        inbound_logs: ISTIO_LOGS.into(),
     };
     let cases = requests::catalogue();
     let out = run(&setup, &cases).unwrap();
@@ -81,6 +83,8 @@ fn record_fixtures() {
         )
         .unwrap(),
         recorder: Some(host_tests::dist("proxy-recorder.wasm")),
+        outbound_logs: ISTIO_LOGS.into(),
+        inbound_logs: ISTIO_LOGS.into(),
     };
     let cases = requests::catalogue();
     let out = run(&setup, &cases).unwrap();
@@ -180,5 +184,56 @@ fn record_fixtures() {
         written,
         out.native_text.len(),
         "every native line has its recorded stream"
+    );
+}
+
+/// The access-logging rules in a real Envoy: root, namespace and workload Telemetry resources with
+/// mode matches, a disabled provider, filters that are true, false and in error, custom TEXT and
+/// JSON formats. Envoy's native loggers are configured as istiod would configure them
+/// (`host-tests/envoy/rules/`, worked out by hand); the filter resolves the same resources itself.
+#[test]
+#[ignore = "needs a real Envoy: run through `cargo xtask test`"]
+fn access_logging_rules_match_envoys_native_loggers() {
+    let envoy =
+        std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
+    let rules = workspace().join("host-tests/envoy/rules");
+    let read = |f: &str| std::fs::read_to_string(rules.join(f)).unwrap();
+    let setup = Setup {
+        envoy: envoy.into(),
+        work_dir: workspace().join("target/envoy-rules"),
+        filter: host_tests::dist("proxy-filter.wasm"),
+        plugin_config: read("plugin-config.json"),
+        recorder: None,
+        outbound_logs: read("logs-outbound.yaml"),
+        inbound_logs: read("logs-inbound.yaml"),
+    };
+    let cases = requests::catalogue();
+    let out = run(&setup, &cases).unwrap();
+    assert!(
+        out.wasm_failures.is_empty(),
+        "the VM failed:\n{}",
+        out.wasm_failures.join("\n")
+    );
+    let (identical, total, first) = compare(&out.native_all, &out.filter_records);
+    println!("envoy suite rules: {identical}/{total} identical");
+    let count = |prefix: &[u8]| {
+        out.native_all
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    };
+    for prefix in [&b"all "[..], b"server ", b"client ", b"{"] {
+        assert!(
+            count(prefix) > 0,
+            "no native {:?} lines: the scenario lost a provider",
+            String::from_utf8_lossy(prefix)
+        );
+    }
+    assert_eq!(count(b"broken "), 0, "a filter in error logs nothing");
+    assert_eq!(count(b"dropped "), 0, "a disabled provider logs nothing");
+    assert!(
+        first.is_none(),
+        "{identical}/{total} identical; first difference:\n{}",
+        first.unwrap_or_default()
     );
 }

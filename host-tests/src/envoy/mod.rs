@@ -23,15 +23,32 @@ pub struct Setup {
     pub plugin_config: String,
     /// `dist/proxy-recorder.wasm`, to record fixtures too.
     pub recorder: Option<PathBuf>,
+    /// Envoy's native access loggers of the outbound listener (a YAML list; `{{DIR}}` allowed).
+    pub outbound_logs: String,
+    /// Envoy's native access loggers of the inbound listener.
+    pub inbound_logs: String,
+}
+
+/// Istio's default TEXT and JSON native loggers (`host-tests/envoy/logs-istio.yaml`).
+pub const ISTIO_LOGS: &str = include_str!("../../envoy/logs-istio.yaml");
+
+/// Indents a YAML list so it sits under `access_log:` in the bootstrap.
+fn indent(yaml: &str) -> String {
+    yaml.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| format!("          {l}\n"))
+        .collect()
 }
 
 /// What Envoy wrote.
 #[derive(Debug, Default)]
 pub struct Output {
-    /// Native TEXT lines, in write order.
+    /// Native TEXT lines of `native-text.log`, in write order.
     pub native_text: Vec<Vec<u8>>,
-    /// Native JSON lines, in write order.
+    /// Native JSON lines of `native-json.log`, in write order.
     pub native_json: Vec<Vec<u8>>,
+    /// Every native line of every `native-*.log`.
+    pub native_all: Vec<Vec<u8>>,
     /// The filter's `proxy_log` messages at info level.
     pub filter_records: Vec<Vec<u8>>,
     /// The recorder's fixtures (JSON), in write order.
@@ -81,8 +98,10 @@ pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
         .replace("{{OUTBOUND_PORT}}", &outbound.to_string())
         .replace("{{INBOUND_PORT}}", &inbound.to_string())
         .replace("{{APP_PORT}}", &app.to_string())
-        .replace("{{DIR}}", &setup.work_dir.display().to_string())
-        .replace("{{WASM_FILTERS}}\n", &filters))
+        .replace("{{OUTBOUND_LOGS}}\n", &indent(&setup.outbound_logs))
+        .replace("{{INBOUND_LOGS}}\n", &indent(&setup.inbound_logs))
+        .replace("{{WASM_FILTERS}}\n", &filters)
+        .replace("{{DIR}}", &setup.work_dir.display().to_string()))
 }
 
 struct Running(Child);
@@ -108,16 +127,17 @@ fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
 
 /// Starts Envoy, sends every case, stops Envoy and collects both sides.
 pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
+    let _ = std::fs::remove_dir_all(&setup.work_dir);
     std::fs::create_dir_all(&setup.work_dir)?;
-    for f in ["native-text.log", "native-json.log", "envoy.log"] {
-        let _ = std::fs::remove_file(setup.work_dir.join(f));
-    }
     let app = upstream::Upstream::start()?;
     let ports = [free_port()?, free_port()?, free_port()?, app.port];
     let config = setup.work_dir.join("envoy.yaml");
     std::fs::write(&config, bootstrap(setup, ports)?)?;
     let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
-    let base_id = (std::process::id() % 60_000 + 100).to_string();
+    // Each Envoy needs its own shared-memory namespace; runs in one process get distinct ids.
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let base_id = (std::process::id() % 10_000 * 10 + run % 10 + 100).to_string();
     let child = Command::new(&setup.envoy)
         .args(["-c"])
         .arg(&config)
@@ -191,6 +211,18 @@ fn collect(dir: &Path, outbound_port: u16) -> Result<Output> {
         outbound_port,
         ..Output::default()
     };
+    let mut native_files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("native-") && n.ends_with(".log"))
+        })
+        .collect();
+    native_files.sort();
+    for file in native_files {
+        out.native_all.extend(lines(&file));
+    }
     for line in lines(&dir.join("envoy.log")) {
         let text = String::from_utf8_lossy(&line);
         if text.contains("[critical][wasm]")

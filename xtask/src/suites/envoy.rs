@@ -80,9 +80,10 @@ fn run_test(name: &str) -> Result<()> {
     )
 }
 
-/// Runs the suite.
+/// Runs the suite: Istio's default formats over every kind of request, then the logging rules.
 pub fn run() -> Result<()> {
-    run_test("filter_records_equal_envoys_native_lines")
+    run_test("filter_records_equal_envoys_native_lines")?;
+    run_test("access_logging_rules_match_envoys_native_loggers")
 }
 
 /// Re-records `host-tests/fixtures/envoy/` from a real Envoy.
