@@ -12,6 +12,7 @@ const USAGE: &str = "usage: cargo xtask <build|test|demo>
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
+  bench   build, then measure (medians, never asserted) and print the figures
   record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy";
 
 fn main() -> ExitCode {
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("bench") => build().and_then(|_| bench()),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
         _ => {
             eprintln!("{USAGE}");
@@ -80,6 +82,18 @@ fn test() -> Result<()> {
         (suite.run)().map_err(|e| e.context(format!("suite {} failed", suite.name)))?;
     }
     Ok(())
+}
+
+fn bench() -> Result<()> {
+    run(cargo().args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "host-tests",
+        "--example",
+        "bench_filter",
+    ]))
 }
 
 fn demo() -> Result<()> {
