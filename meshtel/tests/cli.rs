@@ -1,0 +1,183 @@
+//! The `meshtel` commands as users run them: output shapes and exit codes (0 allowed, 1 denied,
+//! 2 could not run).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn meshtel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshtel"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn check_allows_the_brief_with_a_warning_and_exits_0() {
+    let out = meshtel(&[
+        "check",
+        "--scope",
+        "aks",
+        "-o",
+        "json",
+        "examples/aks-brief/mesh-logging-default.yaml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let resource = &report["resources"][0];
+    assert_eq!(resource["verdict"], "warn");
+    assert_eq!(resource["name"], "mesh-logging-default");
+    assert_eq!(resource["findings"][0]["rule"], "aks.allowed");
+    assert_eq!(
+        resource["findings"][0]["path"],
+        "spec.accessLogging[0].providers[0].name"
+    );
+    assert_eq!(report["summary"]["warned"], 1);
+}
+
+#[test]
+fn check_denies_a_blocked_field_and_exits_1() {
+    let out = meshtel(&[
+        "check",
+        "--scope",
+        "aks",
+        "-o",
+        "json",
+        "examples/aks-brief/blocked-filter.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(report["resources"][0]["verdict"], "deny");
+    assert_eq!(report["summary"]["denied"], 1);
+}
+
+#[test]
+fn check_reads_folders_and_counts_skipped_objects() {
+    let out = meshtel(&[
+        "check",
+        "--scope",
+        "aks",
+        "-o",
+        "json",
+        "examples/aks-brief",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the folder holds a blocked resource"
+    );
+    let report = json(&out);
+    assert_eq!(report["summary"]["resources"], 2);
+}
+
+#[test]
+fn check_reads_stdin() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshtel"))
+        .args(["check", "--scope", "istio", "-o", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let yaml = std::fs::read(workspace().join("examples/aks-brief/blocked-filter.yaml")).unwrap();
+    child.stdin.take().unwrap().write_all(&yaml).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "upstream Istio allows accessLogging.filter"
+    );
+    assert_eq!(json(&out)["resources"][0]["verdict"], "allow");
+}
+
+#[test]
+fn check_exits_2_when_it_cannot_run() {
+    assert_eq!(
+        meshtel(&["check", "no/such/file.yaml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        meshtel(&["check", "--no-such-flag", "x.yaml"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        meshtel(&[
+            "check",
+            "--scope",
+            "no/such/scope.yaml",
+            "examples/aks-brief"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn effective_shows_the_brief_turning_envoy_logs_on() {
+    let out = meshtel(&[
+        "effective",
+        "--namespace",
+        "default",
+        "--labels",
+        "app=sleep",
+        "--mode",
+        "client",
+        "--scope",
+        "aks",
+        "-o",
+        "json",
+        "examples/aks-brief/mesh-logging-default.yaml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let effective = json(&out);
+    assert_eq!(effective[0]["mode"], "CLIENT");
+    assert_eq!(effective[0]["accessLogging"][0]["provider"], "envoy");
+    assert_eq!(
+        effective[0]["sources"][0],
+        "aks-istio-system/mesh-logging-default"
+    );
+}
+
+#[test]
+fn replay_prints_the_records_of_recorded_streams() {
+    let out = meshtel(&[
+        "replay",
+        "--config",
+        "examples/aks-brief/plugin-config.json",
+        "host-tests/fixtures/seed/sleep-outbound-status-418.json",
+        "host-tests/fixtures/seed/httpbin-inbound-status-418.json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = std::fs::read(workspace().join("examples/aks-brief/expected.log")).unwrap();
+    assert_eq!(out.stdout, expected);
+}
