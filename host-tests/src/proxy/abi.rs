@@ -125,12 +125,8 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_property",
         |mut c: C<'_>, ptr: i32, len: i32, ptr_out: i32, size_out: i32| -> Result<i32> {
-            let raw = read(&mut c, ptr, len)?;
-            let path: Vec<String> = raw
-                .split(|b| *b == 0)
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect();
-            match c.data().property(&path) {
+            let path = read(&mut c, ptr, len)?;
+            match c.data().property(&path).map(<[u8]>::to_vec) {
                 Some(value) => {
                     return_bytes(&mut c, &value, ptr_out, size_out)?;
                     Ok(status::OK)
@@ -143,13 +139,9 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_set_property",
         |mut c: C<'_>, ptr: i32, len: i32, vptr: i32, vlen: i32| -> Result<i32> {
-            let raw = read(&mut c, ptr, len)?;
+            let path = read(&mut c, ptr, len)?;
             let value = read(&mut c, vptr, vlen)?;
-            let path = raw
-                .split(|b| *b == 0)
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect();
-            c.data_mut().set_properties.insert(path, value);
+            c.data_mut().set_property(path, value);
             Ok(status::OK)
         },
     )?;

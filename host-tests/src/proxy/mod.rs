@@ -10,12 +10,20 @@ pub use metrics::{Metric, MetricKind, Metrics};
 
 use crate::fixture::Fixture;
 use anyhow::{Context, Result, anyhow, bail};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use wasmtime::{Engine, ExternType, Func, Instance, Linker, Module, Store, Val};
 
 /// Property values by path segments.
 pub type Properties = BTreeMap<Vec<String>, Vec<u8>>;
+
+/// Property values by the serialized path the guest sends (segments joined by NUL), so a lookup
+/// costs no allocation.
+type RawProperties = HashMap<Vec<u8>, Vec<u8>>;
+
+fn raw_keys(properties: &Properties) -> RawProperties {
+    properties.iter().map(|(k, v)| (k.join("\0").into_bytes(), v.clone())).collect()
+}
 
 /// `proxy_log_level_t` INFO.
 pub const LOG_INFO: u32 = 2;
@@ -45,18 +53,23 @@ pub enum Phase {
 }
 
 /// Everything the host functions act on.
-#[derive(Debug)]
 pub struct HostState {
     /// Bytes returned for PLUGIN_CONFIGURATION.
     pub plugin_configuration: Vec<u8>,
     /// Bytes returned for VM_CONFIGURATION.
     pub vm_configuration: Vec<u8>,
     /// Properties readable in every context (node metadata, plugin names).
-    pub root_properties: Properties,
+    root_properties: RawProperties,
     /// The stream being replayed.
     pub stream: Option<Fixture>,
+    /// The stream's properties, keyed for lookups.
+    stream_properties: RawProperties,
     /// Properties the guest set.
-    pub set_properties: Properties,
+    set_properties: RawProperties,
+    /// The guest's allocator export, looked up once.
+    pub(crate) allocator: Option<wasmtime::TypedFunc<i32, i32>>,
+    /// The guest's memory export, looked up once.
+    pub(crate) memory: Option<wasmtime::Memory>,
     /// Stream progress.
     pub phase: Phase,
     /// Context set by the host for the running callback, or by `proxy_set_effective_context`.
@@ -76,17 +89,20 @@ pub struct HostState {
 }
 
 impl HostState {
-    fn property(&self, path: &[String]) -> Option<Vec<u8>> {
+    fn property(&self, path: &[u8]) -> Option<&[u8]> {
         if let Some(v) = self.set_properties.get(path) {
-            return Some(v.clone());
+            return Some(v);
         }
         if self.phase != Phase::None
-            && let Some(stream) = &self.stream
-            && let Some(v) = stream.properties.get(path)
+            && let Some(v) = self.stream_properties.get(path)
         {
-            return Some(v.clone());
+            return Some(v);
         }
-        self.root_properties.get(path).cloned()
+        self.root_properties.get(path).map(Vec::as_slice)
+    }
+
+    fn set_property(&mut self, path: Vec<u8>, value: Vec<u8>) {
+        self.set_properties.insert(path, value);
     }
 
     fn header_map(&self, map: i32) -> Option<&Vec<(String, Vec<u8>)>> {
@@ -182,9 +198,12 @@ impl ProxyHost {
         let state = HostState {
             plugin_configuration: plugin_configuration.to_vec(),
             vm_configuration: Vec::new(),
-            root_properties,
+            root_properties: raw_keys(&root_properties),
             stream: None,
-            set_properties: Properties::new(),
+            stream_properties: RawProperties::new(),
+            set_properties: RawProperties::new(),
+            allocator: None,
+            memory: None,
             phase: Phase::None,
             effective_context: 0,
             live_contexts: BTreeSet::new(),
@@ -197,6 +216,12 @@ impl ProxyHost {
         let mut store = Store::new(&module.engine, state);
         let linker = module.linker()?;
         let instance = linker.instantiate(&mut store, &module.module)?;
+        let allocator = ["proxy_on_memory_allocate", "malloc"]
+            .iter()
+            .find_map(|name| instance.get_typed_func::<i32, i32>(&mut store, name).ok());
+        let memory = instance.get_memory(&mut store, "memory");
+        store.data_mut().allocator = allocator;
+        store.data_mut().memory = memory;
         let mut host = ProxyHost {
             store,
             instance,
@@ -245,6 +270,7 @@ impl ProxyHost {
         {
             let state = self.store.data_mut();
             state.stream = Some(fixture.clone());
+            state.stream_properties = raw_keys(&fixture.properties);
             state.set_properties.clear();
             state.clock_ns = fixture.property_time_ns().unwrap_or(0);
             state.live_contexts.insert(id);
