@@ -1,6 +1,8 @@
 //! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
 
 mod artifacts;
+mod fuzz;
+mod soak;
 mod suites;
 mod toolchain;
 
@@ -8,12 +10,20 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <build|test|demo>
+const USAGE: &str = "usage: cargo xtask <build|test|demo|bench|record-fixtures|fuzz|soak>
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
   bench   build, then measure (medians, never asserted) and print the figures
-  record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy";
+  record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy
+  fuzz [--seconds N] [--target NAME] [--seed]
+          build, then run each cargo-fuzz target of fuzz/ for N seconds (default 30);
+          --seed rewrites the committed seed corpus fuzz/corpus/ from the test corpus
+  soak    build, then 1,000,000 streams through the filter under wasmtime (memory flat) and
+          100,000 requests through the real Envoy with the filter (no 503); prints the figures";
+
+/// Seconds per fuzz target in `cargo xtask test`.
+const TEST_FUZZ_SECONDS: u64 = 5;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +33,8 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("bench") => build().and_then(|_| bench()),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
+        Some("fuzz") => fuzz_command(&args[1..]),
+        Some("soak") => build().and_then(|_| soak::run(&soak::FULL, true)),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -81,7 +93,32 @@ fn test() -> Result<()> {
         eprintln!("xtask: conformance suite: {}", suite.name);
         (suite.run)().map_err(|e| e.context(format!("suite {} failed", suite.name)))?;
     }
+    eprintln!("xtask: short soak");
+    soak::run(&soak::SHORT, false)?;
+    eprintln!("xtask: fuzzing each target for {TEST_FUZZ_SECONDS} s");
+    fuzz::run(TEST_FUZZ_SECONDS, None)?;
     Ok(())
+}
+
+fn fuzz_command(args: &[String]) -> Result<()> {
+    let mut seconds = 30;
+    let mut only = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                seconds = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .context("--seconds takes a number")?
+            }
+            "--target" => only = Some(it.next().context("--target takes a name")?.clone()),
+            "--seed" => return fuzz::seed(),
+            other => bail!("unknown fuzz argument {other:?}\n{USAGE}"),
+        }
+    }
+    build()?;
+    fuzz::run(seconds, only.as_deref())
 }
 
 fn bench() -> Result<()> {

@@ -127,6 +127,18 @@ fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
 
 /// Starts Envoy, sends every case, stops Envoy and collects both sides.
 pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
+    let ((), output) = run_with(setup, |outbound_port| {
+        for (i, case) in cases.iter().enumerate() {
+            // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
+            let _ = requests::send(case, i, outbound_port);
+        }
+    })?;
+    Ok(output)
+}
+
+/// Starts Envoy, calls `load` with the outbound listener's port (127.0.0.1), stops Envoy and
+/// collects both sides; returns what `load` returned too.
+pub fn run_with<T>(setup: &Setup, load: impl FnOnce(u16) -> T) -> Result<(T, Output)> {
     let _ = std::fs::remove_dir_all(&setup.work_dir);
     std::fs::create_dir_all(&setup.work_dir)?;
     let app = upstream::Upstream::start()?;
@@ -175,10 +187,7 @@ pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    for (i, case) in cases.iter().enumerate() {
-        // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
-        let _ = requests::send(case, i, ports[1]);
-    }
+    let loaded = load(ports[1]);
     std::thread::sleep(Duration::from_millis(300));
     let _ = http_get(ports[0], "/quitquitquit", "POST");
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -186,7 +195,7 @@ pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
         std::thread::sleep(Duration::from_millis(50));
     }
     drop(envoy);
-    collect(&setup.work_dir, ports[1])
+    Ok((loaded, collect(&setup.work_dir, ports[1])?))
 }
 
 fn tail(text: &str, n: usize) -> String {

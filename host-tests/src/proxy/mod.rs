@@ -22,7 +22,10 @@ pub type Properties = BTreeMap<Vec<String>, Vec<u8>>;
 type RawProperties = HashMap<Vec<u8>, Vec<u8>>;
 
 fn raw_keys(properties: &Properties) -> RawProperties {
-    properties.iter().map(|(k, v)| (k.join("\0").into_bytes(), v.clone())).collect()
+    properties
+        .iter()
+        .map(|(k, v)| (k.join("\0").into_bytes(), v.clone()))
+        .collect()
 }
 
 /// `proxy_log_level_t` INFO.
@@ -315,6 +318,12 @@ impl ProxyHost {
     /// Everything logged so far (root and stream contexts).
     pub fn logs(&self) -> &[LogRecord] {
         &self.store.data().logs
+    }
+
+    /// Forgets what was logged so far, so a long run (fuzzing, soak) keeps the host's own memory
+    /// flat; [`ProxyHost::replay_http`] still returns each stream's records.
+    pub fn clear_logs(&mut self) {
+        self.store.data_mut().logs.clear();
     }
 
     /// The metrics the filter defined.

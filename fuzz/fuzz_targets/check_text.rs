@@ -1,0 +1,24 @@
+//! The admission check over arbitrary text: YAML, JSON, Lists and AdmissionReviews, under the
+//! Istio and the AKS support scopes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use policy_wasm::check::{Options, check_text};
+use policy_wasm::scope::Scope;
+use std::sync::LazyLock;
+
+static OPTIONS: LazyLock<[Options; 2]> = LazyLock::new(|| {
+    [
+        Options::for_scope(Scope::istio()),
+        Options::for_scope(Scope::aks()),
+    ]
+});
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    for options in OPTIONS.iter() {
+        if let Ok(report) = check_text(&text, "fuzz.yaml", options) {
+            let _ = serde_json::to_vec(&report);
+        }
+    }
+});
