@@ -211,4 +211,49 @@ fn main() {
         filter.insert(encode_with(e, a));
     }
     write("filter_on_log", &filter);
+
+    // The filter's plugin configuration: the suites' configurations, every logging-rules case,
+    // and custom TEXT and JSON formats.
+    let mut configure = BTreeSet::new();
+    for p in [
+        "host-tests/envoy/plugin-config.json",
+        "host-tests/envoy/rules/plugin-config.json",
+    ] {
+        if let Ok(bytes) = std::fs::read(root().join(p)) {
+            configure.insert(bytes);
+        }
+    }
+    let config = |providers: serde_json::Value, telemetry: serde_json::Value| {
+        serde_json::json!({
+            "rootNamespace": "istio-system",
+            "meshConfig": {"extensionProviders": providers},
+            "telemetry": telemetry,
+        })
+        .to_string()
+        .into_bytes()
+    };
+    for path in files(&root().join("host-tests/rules"), "json") {
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let providers: Vec<serde_json::Value> = case["providers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| serde_json::json!({"name": n, "envoyFileAccessLog": {"path": "/dev/stdout"}}))
+            .collect();
+        configure.insert(config(providers.into(), case["telemetry"].clone()));
+    }
+    let telemetry = serde_json::json!([{"apiVersion": "telemetry.istio.io/v1", "kind": "Telemetry",
+        "metadata": {"name": "m", "namespace": "istio-system"},
+        "spec": {"accessLogging": [{"providers": [{"name": "custom"}],
+                                    "filter": {"expression": "response.code >= 200"}}]}}]);
+    for f in formats {
+        let text = serde_json::json!([{"name": "custom", "envoyFileAccessLog":
+            {"path": "/dev/stdout", "logFormat": {"text": f}}}]);
+        configure.insert(config(text, telemetry.clone()));
+        let labels = serde_json::json!([{"name": "custom", "envoyFileAccessLog":
+            {"path": "/dev/stdout", "logFormat": {"labels": {"a": f, "b": "%RESPONSE_CODE%"}}}}]);
+        configure.insert(config(labels, telemetry.clone()));
+    }
+    write("filter_configure", &configure);
 }

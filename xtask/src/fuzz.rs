@@ -21,6 +21,7 @@ pub const TARGETS: &[(&str, usize)] = &[
     ("check_text", 16384),
     ("accesslog", 4096),
     ("filter_on_log", 8192),
+    ("filter_configure", 8192),
 ];
 
 /// Memory ceiling per fuzz process; also the largest single allocation allowed.
