@@ -136,7 +136,8 @@ fn bytes_received(src: &dyn AttributeSource) -> i64 {
     let total = src.property_i64(&["request", "total_size"]);
     let headers = src.property_i64(&["request", "headers_bytes"]);
     match (total, headers) {
-        (Some(t), Some(h)) if t >= h => t - h,
+        // `headers_bytes` is unsigned: read as i64 a huge value is negative, and `t - h` overflows.
+        (Some(t), Some(h)) if h >= 0 && t >= h => t - h,
         _ => src.property_i64(&["request", "size"]).unwrap_or(0),
     }
 }
