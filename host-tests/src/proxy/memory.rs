@@ -51,11 +51,9 @@ pub fn return_bytes(
     ptr_out: i32,
     size_out: i32,
 ) -> Result<()> {
-    let alloc = caller
-        .data()
-        .allocator
-        .clone()
-        .ok_or_else(|| anyhow!("the module exports neither proxy_on_memory_allocate nor malloc (as (i32) -> i32)"))?;
+    let alloc = caller.data().allocator.clone().ok_or_else(|| {
+        anyhow!("the module exports neither proxy_on_memory_allocate nor malloc (as (i32) -> i32)")
+    })?;
     let addr = alloc.call(&mut *caller, bytes.len() as i32)?;
     if addr == 0 && !bytes.is_empty() {
         return Err(anyhow!(

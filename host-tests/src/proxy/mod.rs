@@ -22,7 +22,10 @@ pub type Properties = BTreeMap<Vec<String>, Vec<u8>>;
 type RawProperties = HashMap<Vec<u8>, Vec<u8>>;
 
 fn raw_keys(properties: &Properties) -> RawProperties {
-    properties.iter().map(|(k, v)| (k.join("\0").into_bytes(), v.clone())).collect()
+    properties
+        .iter()
+        .map(|(k, v)| (k.join("\0").into_bytes(), v.clone()))
+        .collect()
 }
 
 /// `proxy_log_level_t` INFO.
