@@ -2,6 +2,7 @@
 //! request fixtures they replay, and the conformance tests.
 
 pub mod fixture;
+pub mod opa;
 pub mod proxy;
 pub mod replay;
 

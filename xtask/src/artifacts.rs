@@ -17,6 +17,11 @@ pub struct Artifact {
 
 /// Builds the cdylib `package` for wasm32-unknown-unknown in release and returns the .wasm path.
 pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
+    build_wasm_features(route, package, &[])
+}
+
+/// Like [`build_wasm`], with cargo features enabled.
+pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> Result<PathBuf> {
     let mut cmd;
     let target_dir = match route {
         Route::Rustup => {
@@ -29,7 +34,9 @@ pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
                 "--package",
                 package,
             ]);
-            root().join("target")
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target"))
         }
         Route::DebianBuildStd => {
             let dir = root().join("target/deb");
@@ -49,6 +56,9 @@ pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
             dir
         }
     };
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
     crate::run(&mut cmd)?;
     Ok(target_dir
         .join("wasm32-unknown-unknown/release")
@@ -72,5 +82,9 @@ pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
 /// Builds every artifact.
 pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
     let filter = build_wasm(route, "proxy-filter")?;
-    Ok(vec![install(filter, "proxy-filter.wasm")?])
+    Ok(vec![
+        install(filter, "proxy-filter.wasm")?,
+        crate::opa::build(route, crate::opa::Variant::Opa)?,
+        crate::opa::build(route, crate::opa::Variant::Kubewarden)?,
+    ])
 }
