@@ -3,6 +3,7 @@
 
 pub mod envoy;
 pub mod fixture;
+pub mod opa;
 pub mod proxy;
 pub mod replay;
 
