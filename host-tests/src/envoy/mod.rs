@@ -17,8 +17,8 @@ pub struct Setup {
     pub envoy: PathBuf,
     /// Folder for the generated config and the logs.
     pub work_dir: PathBuf,
-    /// `dist/proxy-filter.wasm`.
-    pub filter: PathBuf,
+    /// `dist/proxy-filter.wasm`, or none to run Envoy without the filter.
+    pub filter: Option<PathBuf>,
     /// Plugin configuration JSON for the filter.
     pub plugin_config: String,
     /// `dist/proxy-recorder.wasm`, to record fixtures too.
@@ -88,7 +88,10 @@ fn wasm_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
 /// The suite's bootstrap with every placeholder filled.
 pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
     let template = include_str!("../../envoy/suite.yaml");
-    let mut filters = wasm_filter_yaml("meshtel", &setup.filter, &setup.plugin_config);
+    let mut filters = match &setup.filter {
+        Some(filter) => wasm_filter_yaml("meshtel", filter, &setup.plugin_config),
+        None => String::new(),
+    };
     if let Some(recorder) = &setup.recorder {
         filters.push_str(&wasm_filter_yaml("recorder", recorder, "{}"));
     }
@@ -125,68 +128,105 @@ fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
     Ok(out)
 }
 
+/// A running Envoy with its upstream application; stopped and collected by [`Envoy::stop`].
+pub struct Envoy {
+    child: Running,
+    _app: upstream::Upstream,
+    ports: [u16; 4],
+    work_dir: PathBuf,
+}
+
+impl Envoy {
+    /// Starts the upstream application and Envoy, and waits until Envoy is ready.
+    pub fn start(setup: &Setup) -> Result<Envoy> {
+        let _ = std::fs::remove_dir_all(&setup.work_dir);
+        std::fs::create_dir_all(&setup.work_dir)?;
+        let app = upstream::Upstream::start()?;
+        let ports = [free_port()?, free_port()?, free_port()?, app.port];
+        let config = setup.work_dir.join("envoy.yaml");
+        std::fs::write(&config, bootstrap(setup, ports)?)?;
+        let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
+        // Each Envoy needs its own shared-memory namespace; runs in one process get distinct ids.
+        static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base_id = (std::process::id() % 10_000 * 10 + run % 10 + 100).to_string();
+        let child = Command::new(&setup.envoy)
+            .args(["-c"])
+            .arg(&config)
+            .args([
+                "--base-id",
+                &base_id,
+                "--concurrency",
+                "1",
+                "-l",
+                "info",
+                "--file-flush-interval-msec",
+                "50",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", setup.envoy.display()))?;
+        let mut envoy = Envoy {
+            child: Running(child),
+            _app: app,
+            ports,
+            work_dir: setup.work_dir.clone(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = http_get(ports[0], "/ready", "GET")
+                && text.contains("LIVE")
+            {
+                return Ok(envoy);
+            }
+            if let Ok(Some(status)) = envoy.child.0.try_wait() {
+                let log =
+                    std::fs::read_to_string(envoy.work_dir.join("envoy.log")).unwrap_or_default();
+                bail!(
+                    "envoy exited with {status} before it was ready:\n{}",
+                    tail(&log, 30)
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("envoy was not ready within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The outbound listener's port (where requests are sent).
+    pub fn outbound_port(&self) -> u16 {
+        self.ports[1]
+    }
+
+    /// The admin port.
+    pub fn admin_port(&self) -> u16 {
+        self.ports[0]
+    }
+
+    /// Stops Envoy gracefully (flushing its logs) and collects what it wrote.
+    pub fn stop(mut self) -> Result<Output> {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = http_get(self.ports[0], "/quitquitquit", "POST");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.child.0.try_wait()?.is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (dir, port) = (self.work_dir.clone(), self.ports[1]);
+        drop(self);
+        collect(&dir, port)
+    }
+}
+
 /// Starts Envoy, sends every case, stops Envoy and collects both sides.
 pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
-    let _ = std::fs::remove_dir_all(&setup.work_dir);
-    std::fs::create_dir_all(&setup.work_dir)?;
-    let app = upstream::Upstream::start()?;
-    let ports = [free_port()?, free_port()?, free_port()?, app.port];
-    let config = setup.work_dir.join("envoy.yaml");
-    std::fs::write(&config, bootstrap(setup, ports)?)?;
-    let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
-    // Each Envoy needs its own shared-memory namespace; runs in one process get distinct ids.
-    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let base_id = (std::process::id() % 10_000 * 10 + run % 10 + 100).to_string();
-    let child = Command::new(&setup.envoy)
-        .args(["-c"])
-        .arg(&config)
-        .args([
-            "--base-id",
-            &base_id,
-            "--concurrency",
-            "1",
-            "-l",
-            "info",
-            "--file-flush-interval-msec",
-            "50",
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("cannot start {}", setup.envoy.display()))?;
-    let mut envoy = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = http_get(ports[0], "/ready", "GET")
-            && text.contains("LIVE")
-        {
-            break;
-        }
-        if let Ok(Some(status)) = envoy.0.try_wait() {
-            let log = std::fs::read_to_string(setup.work_dir.join("envoy.log")).unwrap_or_default();
-            bail!(
-                "envoy exited with {status} before it was ready:\n{}",
-                tail(&log, 30)
-            );
-        }
-        if Instant::now() > deadline {
-            bail!("envoy was not ready within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let envoy = Envoy::start(setup)?;
     for (i, case) in cases.iter().enumerate() {
         // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
-        let _ = requests::send(case, i, ports[1]);
+        let _ = requests::send(case, i, envoy.outbound_port());
     }
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = http_get(ports[0], "/quitquitquit", "POST");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while envoy.0.try_wait()?.is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    drop(envoy);
-    collect(&setup.work_dir, ports[1])
+    envoy.stop()
 }
 
 fn tail(text: &str, n: usize) -> String {
