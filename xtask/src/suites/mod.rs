@@ -1,6 +1,8 @@
 //! Conformance suites that `cargo xtask test` runs after the workspace tests: each checks the built
 //! artifacts against a real peer (Envoy, the OPA SDKs, a browser). Each suite is one file.
 
+mod opa_hosts;
+
 use anyhow::Result;
 
 /// A named suite.
@@ -13,5 +15,8 @@ pub struct Suite {
 
 /// Every suite, in the order `cargo xtask test` runs them.
 pub fn all() -> Vec<Suite> {
-    vec![]
+    vec![Suite {
+        name: "OPA SDKs (npm @open-policy-agent/opa-wasm, PyPI opa-py-wasm) on the case corpus",
+        run: opa_hosts::run_suite,
+    }]
 }
