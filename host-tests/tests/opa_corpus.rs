@@ -23,43 +23,23 @@ fn corpus_is_identical_natively_and_in_wasmtime_on_both_paths() {
         evaluations.len() > cases,
         "the corpus produced no evaluations"
     );
-    let mut instance = policy.instantiate(&json!({})).unwrap();
-    let mut data = json!({});
-    let mut mismatches = Vec::new();
-    let (mut fast_ok, mut ctx_ok) = (0, 0);
-    for e in &evaluations {
-        if e.data != data {
-            instance.set_data(&e.data).unwrap();
-            data = e.data.clone();
-        }
-        let id = instance.entrypoint(&e.entrypoint).unwrap();
-        let input = serde_json::to_vec(&e.input).unwrap();
-        match instance.eval_fast(id, &input) {
-            Ok(got) if got == e.expected => fast_ok += 1,
-            Ok(got) => mismatches.push(format!(
-                "{} (opa_eval):\n got {got}\nwant {}",
-                e.label, e.expected
-            )),
-            Err(err) => mismatches.push(format!("{} (opa_eval): {err:#}", e.label)),
-        }
-        match instance.eval_ctx(id, &e.input) {
-            Ok(got) if got == e.expected => ctx_ok += 1,
-            Ok(got) => mismatches.push(format!(
-                "{} (ctx):\n got {got}\nwant {}",
-                e.label, e.expected
-            )),
-            Err(err) => mismatches.push(format!("{} (ctx): {err:#}", e.label)),
-        }
-    }
+    let tally = corpus::run_in_host(&policy, &evaluations).unwrap();
     let n = evaluations.len();
-    println!("opa-wasm wasmtime opa_eval: {fast_ok}/{n} identical ({cases} cases)");
-    println!("opa-wasm wasmtime eval ctx: {ctx_ok}/{n} identical ({cases} cases)");
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
+    println!(
+        "opa-wasm wasmtime opa_eval: {}/{n} identical ({cases} cases)",
+        tally.fast_identical
     );
+    println!(
+        "opa-wasm wasmtime eval ctx: {}/{n} identical ({cases} cases)",
+        tally.ctx_identical
+    );
+    assert!(
+        tally.mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        tally.mismatches.len(),
+        tally.mismatches.join("\n")
+    );
+    assert_eq!((tally.fast_identical, tally.ctx_identical), (n, n));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! (expected: the engine's own report), and every object as an AdmissionRequest through all three
 //! entrypoints (expected: `policy_opa::evaluate` run natively). Every host must give the same.
 
+use super::OpaPolicy;
 use anyhow::{Context, Result};
 use policy_opa::{FINDINGS, RESPONSE, VIOLATION};
 use policy_wasm::check::{self, Source};
@@ -155,4 +156,49 @@ pub fn evaluations(dir: &Path) -> Result<(Vec<Evaluation>, usize)> {
         }
     }
     Ok((out, cases))
+}
+
+/// How one host path did on the corpus.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Evaluations whose result set equals the native one, on the `opa_eval` path.
+    pub fast_identical: usize,
+    /// The same on the eval-context path.
+    pub ctx_identical: usize,
+    /// What differed or failed, one message each.
+    pub mismatches: Vec<String>,
+}
+
+/// Runs every evaluation through `policy` on both paths and compares with the native results.
+pub fn run_in_host(policy: &OpaPolicy, evaluations: &[Evaluation]) -> Result<Tally> {
+    let mut instance = policy.instantiate(&json!({}))?;
+    let mut data = json!({});
+    let mut tally = Tally::default();
+    for e in evaluations {
+        if e.data != data {
+            instance.set_data(&e.data)?;
+            data = e.data.clone();
+        }
+        let id = instance.entrypoint(&e.entrypoint)?;
+        let input = serde_json::to_vec(&e.input)?;
+        for (path, got) in [
+            ("opa_eval", instance.eval_fast(id, &input)),
+            ("eval ctx", instance.eval_ctx(id, &e.input)),
+        ] {
+            match got {
+                Ok(got) if got == e.expected => match path {
+                    "opa_eval" => tally.fast_identical += 1,
+                    _ => tally.ctx_identical += 1,
+                },
+                Ok(got) => tally.mismatches.push(format!(
+                    "{} ({path}):\n got {got}\nwant {}",
+                    e.label, e.expected
+                )),
+                Err(err) => tally
+                    .mismatches
+                    .push(format!("{} ({path}): {err:#}", e.label)),
+            }
+        }
+    }
+    Ok(tally)
 }

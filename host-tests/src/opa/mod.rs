@@ -249,13 +249,13 @@ impl OpaInstance {
     }
 
     fn call0(&mut self, name: &str) -> Result<i32> {
-        self.arm();
         self.typed::<(), i32>(name)?
             .call(&mut self.store, ())
             .map_err(|e| self.explain(e))
     }
 
-    /// Sets the epoch deadline for the next call when the engine interrupts on epochs.
+    /// Starts one operation's budget: the epoch deadline (when the engine interrupts on epochs)
+    /// covers every guest call of the operation, including heap resets.
     fn arm(&mut self) {
         self.store.data_mut().aborted = None;
         if let Some(ticks) = self.deadline_ticks {
@@ -329,7 +329,6 @@ impl OpaInstance {
     /// Copies `bytes` into guest memory with `opa_malloc` (which grows memory if needed).
     fn put(&mut self, bytes: &[u8]) -> Result<i32> {
         let malloc = self.typed::<i32, i32>("opa_malloc")?;
-        self.arm();
         let len = i32::try_from(bytes.len()).context("input too large for a 32-bit guest")?;
         let addr = malloc
             .call(&mut self.store, len)
@@ -344,7 +343,6 @@ impl OpaInstance {
     fn parse(&mut self, json: &[u8]) -> Result<i32> {
         let addr = self.put(json)?;
         let parse = self.typed::<(i32, i32), i32>("opa_json_parse")?;
-        self.arm();
         let value = parse
             .call(&mut self.store, (addr, json.len() as i32))
             .map_err(|e| self.explain(e))?;
@@ -370,7 +368,6 @@ impl OpaInstance {
     /// Dumps the value at `addr` as JSON.
     fn dump_value_at(&mut self, addr: i32) -> Result<Value> {
         let dump = self.typed::<i32, i32>("opa_json_dump")?;
-        self.arm();
         let text = dump
             .call(&mut self.store, addr)
             .map_err(|e| self.explain(e))?;
@@ -380,6 +377,7 @@ impl OpaInstance {
 
     /// Replaces the data document (Kubewarden passes settings here); resets the heap first.
     pub fn set_data(&mut self, data: &Value) -> Result<()> {
+        self.arm();
         self.reset(self.base_heap_ptr)?;
         let json = serde_json::to_vec(data)?;
         self.data_addr = self.parse(&json)?;
@@ -391,17 +389,18 @@ impl OpaInstance {
 
     fn reset(&mut self, ptr: i32) -> Result<()> {
         self.typed::<i32, ()>("opa_heap_ptr_set")?
-            .call(&mut self.store, ptr)?;
+            .call(&mut self.store, ptr)
+            .map_err(|e| self.explain(e))?;
         Ok(())
     }
 
     /// Evaluates with `opa_eval` (ABI 1.2 fast path): input JSON text in, result set out.
     pub fn eval_fast(&mut self, entrypoint: i32, input_json: &[u8]) -> Result<Value> {
+        self.arm();
         self.reset(self.data_heap_ptr)?;
         let input = self.put(input_json)?;
         let heap = input + input_json.len() as i32;
         let opa_eval = self.typed::<(i32, i32, i32, i32, i32, i32, i32), i32>("opa_eval")?;
-        self.arm();
         let args = (
             0,
             entrypoint,
@@ -420,10 +419,10 @@ impl OpaInstance {
 
     /// Evaluates through an evaluation context (the path Kubewarden and the Rust SDK use).
     pub fn eval_ctx(&mut self, entrypoint: i32, input: &Value) -> Result<Value> {
+        self.arm();
         self.reset(self.data_heap_ptr)?;
         let input = self.parse(&serde_json::to_vec(input)?)?;
         let ctx = self.call0("opa_eval_ctx_new")?;
-        self.arm();
         let set = self.typed::<(i32, i32), ()>("opa_eval_ctx_set_input")?;
         set.call(&mut self.store, (ctx, input))
             .map_err(|e| self.explain(e))?;
@@ -434,7 +433,6 @@ impl OpaInstance {
         set.call(&mut self.store, (ctx, entrypoint))
             .map_err(|e| self.explain(e))?;
         let eval = self.typed::<i32, i32>("eval")?;
-        self.arm();
         eval.call(&mut self.store, ctx)
             .map_err(|e| self.explain(e))?;
         let get = self.typed::<i32, i32>("opa_eval_ctx_get_result")?;

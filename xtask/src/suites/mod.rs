@@ -2,6 +2,7 @@
 //! artifacts against a real peer (Envoy, the OPA SDKs, a browser). Each suite is one file.
 
 pub mod envoy;
+mod opa_hosts;
 
 use anyhow::Result;
 
@@ -15,8 +16,14 @@ pub struct Suite {
 
 /// Every suite, in the order `cargo xtask test` runs them.
 pub fn all() -> Vec<Suite> {
-    vec![Suite {
-        name: "real Envoy: access-log records byte for byte",
-        run: envoy::run,
-    }]
+    vec![
+        Suite {
+            name: "OPA SDKs (npm @open-policy-agent/opa-wasm, PyPI opa-py-wasm) on the case corpus",
+            run: opa_hosts::run_suite,
+        },
+        Suite {
+            name: "real Envoy: access-log records byte for byte",
+            run: envoy::run,
+        },
+    ]
 }
