@@ -86,5 +86,6 @@ pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
         install(filter, "proxy-filter.wasm")?,
         crate::opa::build(route, crate::opa::Variant::Opa)?,
         crate::opa::build(route, crate::opa::Variant::Kubewarden)?,
+        crate::component::build(route)?,
     ])
 }
