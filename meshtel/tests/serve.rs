@@ -17,13 +17,14 @@ struct Server {
     child: Child,
     addr: String,
     tls: Arc<ClientConfig>,
-    _dir: PathBuf,
+    dir: PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -85,7 +86,7 @@ fn start(name: &str, extra: &[&str]) -> Server {
         child,
         addr,
         tls: Arc::new(tls),
-        _dir: dir,
+        dir,
     }
 }
 
@@ -373,4 +374,32 @@ fn sigterm_stops_gracefully() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn curl_gets_an_admission_review_answer() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl not installed; the Rust client tests cover the same path");
+        return;
+    }
+    let server = start("curl", &[]);
+    let body = serde_json::to_vec(&review("curl-1", templates()[0].0.clone())).unwrap();
+    let request = server.dir.join("review.json");
+    std::fs::write(&request, body).unwrap();
+    let port = server.addr.rsplit(':').next().unwrap();
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--fail", "--max-time", "20"])
+        .arg("--cacert")
+        .arg(server.dir.join("cert.pem"))
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(format!("@{}", request.display()))
+        .arg(format!("https://localhost:{port}/validate"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_answer(&out.stdout, "curl-1", true, true);
 }

@@ -92,5 +92,6 @@ pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
         recorder,
         crate::opa::build(route, crate::opa::Variant::Opa)?,
         crate::opa::build(route, crate::opa::Variant::Kubewarden)?,
+        crate::component::build(route)?,
     ])
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
 
 mod artifacts;
+mod component;
 mod opa;
 mod suites;
 mod toolchain;
