@@ -159,7 +159,8 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
     ];
     if o.tags {
         out.retain(|(k, _)| *k != "request_protocol");
-        out.push(("request_method", f("method")));
+        // CEL `request.method` fails when the request has no method (protocol errors): `unknown`.
+        out.push(("request_method", or_unknown(f("method"))));
     }
     out
 }
