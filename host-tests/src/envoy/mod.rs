@@ -29,6 +29,20 @@ pub struct Setup {
     pub inbound_logs: String,
 }
 
+/// The example bootstrap `deploy/envoy.yaml`, whose `stats_config` (25 Istio tags + custom ones)
+/// the suite uses.
+pub const DEPLOY_ENVOY: &str = include_str!("../../../deploy/envoy.yaml");
+
+/// The `stats_config:` section of `deploy/envoy.yaml` (up to the `admin:` key), with the stats
+/// flush interval that goes with it.
+pub fn deploy_stats_config() -> String {
+    let start = DEPLOY_ENVOY.find("\nstats_config:").map_or(0, |i| i + 1);
+    let end = DEPLOY_ENVOY[start..]
+        .find("\nadmin:")
+        .map_or(DEPLOY_ENVOY.len(), |i| start + i + 1);
+    DEPLOY_ENVOY[start..end].to_string()
+}
+
 /// Istio's default TEXT and JSON native loggers (`host-tests/envoy/logs-istio.yaml`).
 pub const ISTIO_LOGS: &str = include_str!("../../envoy/logs-istio.yaml");
 
@@ -57,6 +71,8 @@ pub struct Output {
     pub wasm_failures: Vec<String>,
     /// Ports used, for reading the records.
     pub outbound_port: u16,
+    /// Envoy's `/stats/prometheus` after every request (and a stats flush).
+    pub prometheus: String,
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -97,6 +113,7 @@ pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
     }
     let [admin, outbound, inbound, app] = ports;
     Ok(template
+        .replace("{{STATS_CONFIG}}\n", &deploy_stats_config())
         .replace("{{ADMIN_PORT}}", &admin.to_string())
         .replace("{{OUTBOUND_PORT}}", &outbound.to_string())
         .replace("{{INBOUND_PORT}}", &inbound.to_string())
@@ -205,9 +222,15 @@ impl Envoy {
         self.ports[0]
     }
 
-    /// Stops Envoy gracefully (flushing its logs) and collects what it wrote.
+    /// Stops Envoy gracefully (flushing its logs) and collects what it wrote, with its
+    /// `/stats/prometheus` page.
     pub fn stop(mut self) -> Result<Output> {
-        std::thread::sleep(Duration::from_millis(300));
+        // Histograms show only after a stats flush (1 s in deploy/envoy.yaml).
+        std::thread::sleep(Duration::from_millis(1600));
+        let prometheus = http_get(self.ports[0], "/stats/prometheus", "GET")
+            .ok()
+            .and_then(|r| r.split_once("\r\n\r\n").map(|(_, body)| body.to_string()))
+            .unwrap_or_default();
         let _ = http_get(self.ports[0], "/quitquitquit", "POST");
         let deadline = Instant::now() + Duration::from_secs(15);
         while self.child.0.try_wait()?.is_none() && Instant::now() < deadline {
@@ -215,7 +238,10 @@ impl Envoy {
         }
         let (dir, port) = (self.work_dir.clone(), self.ports[1]);
         drop(self);
-        collect(&dir, port)
+        let mut out = collect(&dir, port)?;
+        std::fs::write(dir.join("prometheus.txt"), &prometheus)?;
+        out.prometheus = prometheus;
+        Ok(out)
     }
 }
 
