@@ -93,5 +93,6 @@ pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
         crate::opa::build(route, crate::opa::Variant::Opa)?,
         crate::opa::build(route, crate::opa::Variant::Kubewarden)?,
         crate::component::build(route)?,
+        crate::playground::build(route)?,
     ])
 }

@@ -3,6 +3,7 @@
 mod artifacts;
 mod component;
 mod opa;
+mod playground;
 mod suites;
 mod toolchain;
 
@@ -10,12 +11,13 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <build|test|demo>
+const USAGE: &str = "usage: cargo xtask <build|test|demo|playground>
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
   bench   build, then measure (medians, never asserted) and print the figures
-  record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy";
+  record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy
+  playground [PORT]  build dist/playground/ and serve it on 127.0.0.1 (prints the URL)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("bench") => build().and_then(|_| bench()),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
+        Some("playground") => playground::command(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
