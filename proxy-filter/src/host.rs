@@ -24,6 +24,7 @@ unsafe extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> u32;
+    #[cfg_attr(not(feature = "record"), allow(dead_code))] // the recorder's
     fn proxy_get_header_map_pairs(
         map_type: u32,
         return_map_data: *mut *mut u8,
@@ -147,6 +148,7 @@ pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
 }
 
 /// Every pair of a header map (serialized as proxy-wasm pairs), or `None` when unavailable.
+#[cfg_attr(not(feature = "record"), allow(dead_code))] // the recorder's
 pub fn header_pairs(map: HeaderMap) -> Option<Vec<u8>> {
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: out-pointers are valid for writes.

@@ -70,12 +70,15 @@ fn labels(tags: &[(String, String)], extra: Option<(&str, &str)>) -> String {
     }
 }
 
+/// One metric family: its type and, per series labels, the rendered lines.
+type Group<'a> = (&'a str, BTreeMap<String, Vec<String>>);
+
 /// Renders every defined metric the way Envoy's admin endpoint does (metric names sorted, series
 /// of one name sorted by their label text).
 pub fn render(metrics: &Metrics, stats_tags: &[String]) -> String {
     // (type rank, name) -> (type, series label text -> lines); Envoy writes counters, then gauges,
     // then histograms.
-    let mut groups: BTreeMap<(u8, String), (&str, BTreeMap<String, Vec<String>>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(u8, String), Group<'_>> = BTreeMap::new();
     for m in &metrics.defined {
         let (name, tags) = extract(&m.name, stats_tags);
         let name = sanitize(&name);
