@@ -273,6 +273,7 @@ async function main() {
   $('version').textContent = JSON.parse(about()).version;
   for (const e of document.querySelectorAll('input, select, textarea')) e.addEventListener('input', schedule);
   $('yaml').addEventListener('scroll', syncScroll);
+  $('yaml').addEventListener('input', () => { for (const b of document.querySelectorAll('#gallery button')) b.setAttribute('aria-pressed', 'false'); });
   document.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
   $('share').addEventListener('click', async () => {
     const url = shareLink();
