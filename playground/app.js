@@ -147,6 +147,33 @@ function renderReport(report) {
   return marks;
 }
 
+function renderCel(list, marks) {
+  const box = $('cel');
+  box.replaceChildren();
+  if (!list || list.length === 0) return;
+  const table = el('table', { class: 'findings cel' },
+    el('caption', { text: 'CEL checker (filter expressions and tag values)' }),
+    el('thead', {}, el('tr', {}, ...['Severity', 'Line', 'Column', 'Path', 'Message'].map((h) => el('th', { scope: 'col', text: h })))));
+  const tbody = el('tbody');
+  for (const d of list) {
+    const row = el('tr', { class: 'finding', tabindex: '0', 'data-rule': 'cel' },
+      el('td', {}, el('span', { class: `sev ${d.severity}`, text: d.severity })),
+      el('td', { class: 'line', text: d.line ? String(d.line) : '' }),
+      el('td', { text: String(d.column) }),
+      el('td', { class: 'path', text: d.path }),
+      el('td', {}, el('div', { text: d.message }), el('div', { class: 'hint', text: `${d.expression}` }), d.hint ? el('div', { class: 'hint', text: 'Fix: ' + d.hint }) : ''));
+    if (d.line) {
+      const go = () => goToLine(d.line);
+      row.addEventListener('click', go);
+      row.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); go(); } });
+      if (d.severity === 'error') marks.set(d.line, 'bad'); else if (marks.get(d.line) !== 'bad') marks.set(d.line, 'warn');
+    }
+    tbody.append(row);
+  }
+  table.append(tbody);
+  box.append(table);
+}
+
 function dl(pairs) {
   const d = el('dl');
   for (const [k, v] of pairs) d.append(el('dt', { text: k }), el('dd', { text: v }));
@@ -203,9 +230,10 @@ function run() {
   let marks = new Map();
   if (out.error) {
     if (out.error.where === 'resources' && out.error.line) marks.set(out.error.line, 'bad');
-    renderReport(null); renderEffective(null); renderSimulation(null);
+    renderReport(null); renderCel(null, marks); renderEffective(null); renderSimulation(null);
   } else {
     marks = renderReport(out.report);
+    renderCel(out.cel, marks);
     renderEffective(out.effective, state.mode, out.metricsNote);
     renderSimulation(out.simulation);
   }
@@ -240,10 +268,12 @@ async function main() {
   if (shared) applyState(shared); else applyState({ ...EXAMPLES[0].state });
   if (!shared) document.querySelector('#gallery button').setAttribute('aria-pressed', 'true');
 
+  for (const f of document.querySelectorAll('form')) f.addEventListener('submit', (e) => e.preventDefault());
   await init();
   $('version').textContent = JSON.parse(about()).version;
   for (const e of document.querySelectorAll('input, select, textarea')) e.addEventListener('input', schedule);
   $('yaml').addEventListener('scroll', syncScroll);
+  $('yaml').addEventListener('input', () => { for (const b of document.querySelectorAll('#gallery button')) b.setAttribute('aria-pressed', 'false'); });
   document.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
   $('share').addEventListener('click', async () => {
     const url = shareLink();

@@ -1,6 +1,7 @@
 //! Conformance suites that `cargo xtask test` runs after the workspace tests: each checks the built
 //! artifacts against a real peer (Envoy, the OPA SDKs, a browser). Each suite is one file.
 
+mod browser;
 pub mod envoy;
 mod opa_hosts;
 
@@ -22,7 +23,11 @@ pub fn all() -> Vec<Suite> {
             run: opa_hosts::run_suite,
         },
         Suite {
-            name: "real Envoy: access-log records byte for byte",
+            name: "playground in headless Chromium (playwright-core) against the proxy filter's records",
+            run: browser::run_suite,
+        },
+        Suite {
+            name: "real Envoy: access-log records and metrics",
             run: envoy::run,
         },
     ]

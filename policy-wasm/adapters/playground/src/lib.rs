@@ -6,6 +6,7 @@
 //! proxy filter runs. No logic of its own beyond reading the form.
 
 use policy_wasm::attributes::{AttributeSource, HeaderMap, encode_i64, encode_pairs, split_path};
+use policy_wasm::cel;
 use policy_wasm::check::{self, Options, Source};
 use policy_wasm::input::{self, InputError};
 use policy_wasm::model::{MeshConfig, Telemetry};
@@ -117,6 +118,7 @@ fn evaluate_state(state: &State) -> Value {
         Err(e) => return json!({ "error": error_json("resources", &e) }),
     };
     let mut telemetries: Vec<Telemetry> = checked.iter().map(|c| c.telemetry.clone()).collect();
+    let cel = cel_diagnostics(&checked);
     let report = check::report(checked, skipped, &options);
     resolve::sort_like_istiod(&mut telemetries);
     let mesh = options.mesh_with_builtins();
@@ -136,11 +138,65 @@ fn evaluate_state(state: &State) -> Value {
         .collect();
     json!({
         "report": report,
+        "cel": cel,
         "rootNamespace": options.root_namespace(),
         "effective": effective,
         "simulation": simulate(&scene, &workload, &state.request),
         "metricsNote": "Metric series preview comes with the metrics half of the proxy filter (issue 7); the effective metrics configuration above is what it will apply.",
     })
+}
+
+/// The CEL checker's diagnostics for every filter expression and tag-override value, with the
+/// line of the expression and the column inside it.
+fn cel_diagnostics(checked: &[check::Checked]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut expressions = Vec::new();
+    for c in checked {
+        let spec = c.object.value.get("spec");
+        let list = |key: &str| {
+            spec.and_then(|s| s.get(key))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        for (i, rule) in list("accessLogging").iter().enumerate() {
+            if let Some(e) = rule.pointer("/filter/expression").and_then(Value::as_str) {
+                let path = format!("spec.accessLogging[{i}].filter.expression");
+                expressions.push((c, path, e.to_string(), cel::Context::Filter));
+            }
+        }
+        for (i, m) in list("metrics").iter().enumerate() {
+            let overrides = m.get("overrides").and_then(Value::as_array);
+            for (j, o) in overrides.into_iter().flatten().enumerate() {
+                let tags = o.get("tagOverrides").and_then(Value::as_object);
+                for (tag, t) in tags.into_iter().flatten() {
+                    if let Some(e) = t.get("value").and_then(Value::as_str) {
+                        let path = input::key_path(
+                            &format!("spec.metrics[{i}].overrides[{j}].tagOverrides"),
+                            tag,
+                        );
+                        let path = format!("{path}.value");
+                        expressions.push((c, path, e.to_string(), cel::Context::TagValue));
+                    }
+                }
+            }
+        }
+    }
+    for (c, path, expression, context) in expressions {
+        for d in cel::check(&expression, context) {
+            out.push(json!({
+                "resource": format!("{}/{}", c.report.namespace, c.report.name),
+                "path": path,
+                "line": c.object.line(&path),
+                "column": d.column,
+                "severity": if d.severity == cel::Severity::Error { "error" } else { "warning" },
+                "message": d.message,
+                "hint": d.hint,
+                "expression": expression,
+            }));
+        }
+    }
+    out
 }
 
 fn options(state: &State) -> Result<Options, Value> {
