@@ -347,8 +347,11 @@ pub fn parse_rfc3339(text: &str) -> Result<i64> {
 
 impl AttributeSource for Fixture {
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        let key: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        self.properties.get(&key).cloned()
+        // A scan without allocating a key: fixtures hold a few dozen properties.
+        self.properties
+            .iter()
+            .find(|(k, _)| k.len() == path.len() && k.iter().zip(path).all(|(a, b)| a == b))
+            .map(|(_, v)| v.clone())
     }
 
     fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {

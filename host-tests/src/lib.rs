@@ -1,8 +1,10 @@
 //! wasmtime hosts that load meshtel's built `.wasm` files exactly as real hosts do, the recorded
 //! request fixtures they replay, and the conformance tests.
 
+pub mod component;
 pub mod envoy;
 pub mod fixture;
+pub mod opa;
 pub mod proxy;
 pub mod replay;
 

@@ -21,7 +21,7 @@ fn filter_records_equal_envoys_native_lines() {
     let setup = Setup {
         envoy: envoy.into(),
         work_dir: workspace().join("target/envoy-suite"),
-        filter: host_tests::dist("proxy-filter.wasm"),
+        filter: Some(host_tests::dist("proxy-filter.wasm")),
         plugin_config: std::fs::read_to_string(
             workspace().join("host-tests/envoy/plugin-config.json"),
         )
@@ -77,7 +77,7 @@ fn record_fixtures() {
     let setup = Setup {
         envoy: envoy.into(),
         work_dir: workspace().join("target/envoy-record"),
-        filter: host_tests::dist("proxy-filter.wasm"),
+        filter: Some(host_tests::dist("proxy-filter.wasm")),
         plugin_config: std::fs::read_to_string(
             workspace().join("host-tests/envoy/plugin-config.json"),
         )
@@ -201,7 +201,7 @@ fn access_logging_rules_match_envoys_native_loggers() {
     let setup = Setup {
         envoy: envoy.into(),
         work_dir: workspace().join("target/envoy-rules"),
-        filter: host_tests::dist("proxy-filter.wasm"),
+        filter: Some(host_tests::dist("proxy-filter.wasm")),
         plugin_config: read("plugin-config.json"),
         recorder: None,
         outbound_logs: read("logs-outbound.yaml"),

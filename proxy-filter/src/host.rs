@@ -24,11 +24,20 @@ unsafe extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> u32;
+    #[cfg_attr(not(feature = "record"), allow(dead_code))] // the recorder's
     fn proxy_get_header_map_pairs(
         map_type: u32,
         return_map_data: *mut *mut u8,
         return_map_size: *mut usize,
     ) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_metric_id: *mut u32,
+    ) -> u32;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
     fn proxy_get_buffer_bytes(
         buffer_type: u32,
         start: usize,
@@ -94,6 +103,35 @@ pub fn property(path: &[&str]) -> Option<Vec<u8>> {
     take_returned(status, data, size)
 }
 
+/// `proxy_metric_type_t` COUNTER.
+pub const METRIC_COUNTER: u32 = 0;
+/// `proxy_metric_type_t` HISTOGRAM.
+pub const METRIC_HISTOGRAM: u32 = 2;
+
+/// Defines a metric; `None` when the host refuses.
+pub fn define_metric(kind: u32, name: &str) -> Option<u32> {
+    let mut id = 0u32;
+    // SAFETY: input slice is live; the out-pointer is valid for writes.
+    let status = unsafe { proxy_define_metric(kind, name.as_ptr(), name.len(), &mut id) };
+    (status == OK).then_some(id)
+}
+
+/// Adds `delta` to a counter; a failure is ignored (a metric is never worth a crash).
+pub fn increment_metric(id: u32, delta: i64) {
+    // SAFETY: plain values.
+    unsafe {
+        proxy_increment_metric(id, delta);
+    }
+}
+
+/// Records a histogram sample; a failure is ignored.
+pub fn record_metric(id: u32, value: u64) {
+    // SAFETY: plain values.
+    unsafe {
+        proxy_record_metric(id, value);
+    }
+}
+
 /// Reads one header; any status but OK reads as absent.
 pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
     let map_type = map_id(map);
@@ -110,6 +148,7 @@ pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
 }
 
 /// Every pair of a header map (serialized as proxy-wasm pairs), or `None` when unavailable.
+#[cfg_attr(not(feature = "record"), allow(dead_code))] // the recorder's
 pub fn header_pairs(map: HeaderMap) -> Option<Vec<u8>> {
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: out-pointers are valid for writes.

@@ -9,6 +9,8 @@ mod config;
 // The recorder uses a subset of the host calls.
 #[cfg_attr(feature = "record", allow(dead_code))]
 mod host;
+#[cfg(not(feature = "record"))]
+mod metrics;
 #[cfg(feature = "record")]
 mod record;
 #[cfg(not(feature = "record"))]

@@ -2,9 +2,11 @@
 
 use crate::config;
 use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
+use crate::metrics::Reporter;
 use policy_wasm::attributes::{AttributeSource, decode_pairs};
+use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
-use policy_wasm::resolve::Scene;
+use policy_wasm::resolve::{Scene, resolve};
 use policy_wasm::workload::{Mode, Workload};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
@@ -14,6 +16,7 @@ use std::rc::Rc;
 #[derive(Default)]
 pub struct Root {
     plan: Option<Rc<Plan>>,
+    metrics: Option<Rc<Reporter>>,
 }
 
 impl Context for Root {}
@@ -21,7 +24,8 @@ impl Context for Root {}
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         match build_plan() {
-            Ok(plan) => {
+            Ok((plan, metrics)) => {
+                self.metrics = Some(Rc::new(metrics));
                 for warning in &plan.warnings {
                     host::log(LEVEL_WARN, format!("meshtel: {warning}").as_bytes());
                 }
@@ -42,6 +46,7 @@ impl RootContext for Root {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream {
             plan: self.plan.clone(),
+            metrics: self.metrics.clone(),
         }))
     }
 
@@ -50,7 +55,7 @@ impl RootContext for Root {
     }
 }
 
-fn build_plan() -> Result<Plan, String> {
+fn build_plan() -> Result<(Plan, Reporter), String> {
     let bytes = host::plugin_configuration().unwrap_or_default();
     let parsed = config::parse(&bytes)?;
     let workload = match &parsed.workload {
@@ -62,7 +67,12 @@ fn build_plan() -> Result<Plan, String> {
         mesh: &parsed.mesh,
         root_namespace: &parsed.root_namespace,
     };
-    Plan::build(&scene, &workload)
+    let plan = Plan::build(&scene, &workload)?;
+    // istiod computes metrics for both modes at once; either mode's result carries both.
+    let effective = resolve(&scene, &workload, Mode::Client);
+    let metrics = MetricsPlan::build(&parsed.mesh, &effective.metrics)?;
+    let local = Peer::from_node(&StreamAttributes);
+    Ok((plan, Reporter::new(metrics, local)))
 }
 
 /// Istio sidecars carry their workload in node metadata (`NAMESPACE`, `WORKLOAD_NAME`, `LABELS`).
@@ -95,6 +105,7 @@ fn workload_from_node() -> Result<Workload, String> {
 /// One HTTP stream.
 struct Stream {
     plan: Option<Rc<Plan>>,
+    metrics: Option<Rc<Reporter>>,
 }
 
 impl Context for Stream {}
@@ -111,6 +122,9 @@ impl HttpContext for Stream {
         );
         for record in plan.records(mode, &attrs) {
             host::log(LEVEL_INFO, &record);
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.report_http(mode, &attrs);
         }
     }
 }

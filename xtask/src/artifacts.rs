@@ -35,7 +35,9 @@ pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> R
                 "--package",
                 package,
             ]);
-            root().join("target")
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target"))
         }
         Route::DebianBuildStd => {
             let dir = root().join("target/deb");
@@ -85,5 +87,12 @@ pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
         "proxy-recorder.wasm",
     )?;
     let filter = install(build_wasm(route, "proxy-filter")?, "proxy-filter.wasm")?;
-    Ok(vec![filter, recorder])
+    Ok(vec![
+        filter,
+        recorder,
+        crate::opa::build(route, crate::opa::Variant::Opa)?,
+        crate::opa::build(route, crate::opa::Variant::Kubewarden)?,
+        crate::component::build(route)?,
+        crate::playground::build(route)?,
+    ])
 }

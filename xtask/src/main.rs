@@ -1,7 +1,10 @@
 //! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
 
 mod artifacts;
+mod component;
 mod fuzz;
+mod opa;
+mod playground;
 mod soak;
 mod suites;
 mod toolchain;
@@ -10,7 +13,8 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <build|test|demo|bench|record-fixtures|fuzz|soak>
+const USAGE: &str =
+    "usage: cargo xtask <build|test|demo|bench|record-fixtures|fuzz|soak|playground>
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
@@ -20,10 +24,8 @@ const USAGE: &str = "usage: cargo xtask <build|test|demo|bench|record-fixtures|f
           build, then run each cargo-fuzz target of fuzz/ for N seconds (default 30);
           --seed rewrites the committed seed corpus fuzz/corpus/ from the test corpus
   soak    build, then 1,000,000 streams through the filter under wasmtime (memory flat) and
-          100,000 requests through the real Envoy with the filter (no 503); prints the figures";
-
-/// Seconds per fuzz target in `cargo xtask test`.
-const TEST_FUZZ_SECONDS: u64 = 5;
+          100,000 requests through the real Envoy with the filter (no 503); prints the figures
+  playground [PORT]  build dist/playground/ and serve it on 127.0.0.1 (prints the URL)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
         Some("fuzz") => fuzz_command(&args[1..]),
         Some("soak") => build().and_then(|_| soak::run(&soak::FULL, true)),
+        Some("playground") => playground::command(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -93,10 +96,6 @@ fn test() -> Result<()> {
         eprintln!("xtask: conformance suite: {}", suite.name);
         (suite.run)().map_err(|e| e.context(format!("suite {} failed", suite.name)))?;
     }
-    eprintln!("xtask: short soak");
-    soak::run(&soak::SHORT, false)?;
-    eprintln!("xtask: fuzzing each target for {TEST_FUZZ_SECONDS} s");
-    fuzz::run(TEST_FUZZ_SECONDS, None)?;
     Ok(())
 }
 

@@ -17,8 +17,8 @@ pub struct Setup {
     pub envoy: PathBuf,
     /// Folder for the generated config and the logs.
     pub work_dir: PathBuf,
-    /// `dist/proxy-filter.wasm`.
-    pub filter: PathBuf,
+    /// `dist/proxy-filter.wasm`, or none to run Envoy without the filter.
+    pub filter: Option<PathBuf>,
     /// Plugin configuration JSON for the filter.
     pub plugin_config: String,
     /// `dist/proxy-recorder.wasm`, to record fixtures too.
@@ -27,6 +27,20 @@ pub struct Setup {
     pub outbound_logs: String,
     /// Envoy's native access loggers of the inbound listener.
     pub inbound_logs: String,
+}
+
+/// The example bootstrap `deploy/envoy.yaml`, whose `stats_config` (25 Istio tags + custom ones)
+/// the suite uses.
+pub const DEPLOY_ENVOY: &str = include_str!("../../../deploy/envoy.yaml");
+
+/// The `stats_config:` section of `deploy/envoy.yaml` (up to the `admin:` key), with the stats
+/// flush interval that goes with it.
+pub fn deploy_stats_config() -> String {
+    let start = DEPLOY_ENVOY.find("\nstats_config:").map_or(0, |i| i + 1);
+    let end = DEPLOY_ENVOY[start..]
+        .find("\nadmin:")
+        .map_or(DEPLOY_ENVOY.len(), |i| start + i + 1);
+    DEPLOY_ENVOY[start..end].to_string()
 }
 
 /// Istio's default TEXT and JSON native loggers (`host-tests/envoy/logs-istio.yaml`).
@@ -57,6 +71,8 @@ pub struct Output {
     pub wasm_failures: Vec<String>,
     /// Ports used, for reading the records.
     pub outbound_port: u16,
+    /// Envoy's `/stats/prometheus` after every request (and a stats flush).
+    pub prometheus: String,
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -88,12 +104,16 @@ fn wasm_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
 /// The suite's bootstrap with every placeholder filled.
 pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
     let template = include_str!("../../envoy/suite.yaml");
-    let mut filters = wasm_filter_yaml("meshtel", &setup.filter, &setup.plugin_config);
+    let mut filters = match &setup.filter {
+        Some(filter) => wasm_filter_yaml("meshtel", filter, &setup.plugin_config),
+        None => String::new(),
+    };
     if let Some(recorder) = &setup.recorder {
         filters.push_str(&wasm_filter_yaml("recorder", recorder, "{}"));
     }
     let [admin, outbound, inbound, app] = ports;
     Ok(template
+        .replace("{{STATS_CONFIG}}\n", &deploy_stats_config())
         .replace("{{ADMIN_PORT}}", &admin.to_string())
         .replace("{{OUTBOUND_PORT}}", &outbound.to_string())
         .replace("{{INBOUND_PORT}}", &inbound.to_string())
@@ -125,6 +145,106 @@ fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
     Ok(out)
 }
 
+/// A running Envoy with its upstream application; stopped and collected by [`Envoy::stop`].
+pub struct Envoy {
+    child: Running,
+    _app: upstream::Upstream,
+    ports: [u16; 4],
+    work_dir: PathBuf,
+}
+
+impl Envoy {
+    /// Starts the upstream application and Envoy, and waits until Envoy is ready.
+    pub fn start(setup: &Setup) -> Result<Envoy> {
+        let _ = std::fs::remove_dir_all(&setup.work_dir);
+        std::fs::create_dir_all(&setup.work_dir)?;
+        let app = upstream::Upstream::start()?;
+        let ports = [free_port()?, free_port()?, free_port()?, app.port];
+        let config = setup.work_dir.join("envoy.yaml");
+        std::fs::write(&config, bootstrap(setup, ports)?)?;
+        let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
+        // Each Envoy needs its own shared-memory namespace; runs in one process get distinct ids.
+        static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base_id = (std::process::id() % 10_000 * 10 + run % 10 + 100).to_string();
+        let child = Command::new(&setup.envoy)
+            .args(["-c"])
+            .arg(&config)
+            .args([
+                "--base-id",
+                &base_id,
+                "--concurrency",
+                "1",
+                "-l",
+                "info",
+                "--file-flush-interval-msec",
+                "50",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", setup.envoy.display()))?;
+        let mut envoy = Envoy {
+            child: Running(child),
+            _app: app,
+            ports,
+            work_dir: setup.work_dir.clone(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = http_get(ports[0], "/ready", "GET")
+                && text.contains("LIVE")
+            {
+                return Ok(envoy);
+            }
+            if let Ok(Some(status)) = envoy.child.0.try_wait() {
+                let log =
+                    std::fs::read_to_string(envoy.work_dir.join("envoy.log")).unwrap_or_default();
+                bail!(
+                    "envoy exited with {status} before it was ready:\n{}",
+                    tail(&log, 30)
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("envoy was not ready within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The outbound listener's port (where requests are sent).
+    pub fn outbound_port(&self) -> u16 {
+        self.ports[1]
+    }
+
+    /// The admin port.
+    pub fn admin_port(&self) -> u16 {
+        self.ports[0]
+    }
+
+    /// Stops Envoy gracefully (flushing its logs) and collects what it wrote, with its
+    /// `/stats/prometheus` page.
+    pub fn stop(mut self) -> Result<Output> {
+        // Histograms show only after a stats flush (1 s in deploy/envoy.yaml).
+        std::thread::sleep(Duration::from_millis(1600));
+        let prometheus = http_get(self.ports[0], "/stats/prometheus", "GET")
+            .ok()
+            .and_then(|r| r.split_once("\r\n\r\n").map(|(_, body)| body.to_string()))
+            .unwrap_or_default();
+        let _ = http_get(self.ports[0], "/quitquitquit", "POST");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.child.0.try_wait()?.is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (dir, port) = (self.work_dir.clone(), self.ports[1]);
+        drop(self);
+        let mut out = collect(&dir, port)?;
+        std::fs::write(dir.join("prometheus.txt"), &prometheus)?;
+        out.prometheus = prometheus;
+        Ok(out)
+    }
+}
+
 /// Starts Envoy, sends every case, stops Envoy and collects both sides.
 pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
     let ((), output) = run_with(setup, |outbound_port| {
@@ -139,63 +259,9 @@ pub fn run(setup: &Setup, cases: &[requests::Case]) -> Result<Output> {
 /// Starts Envoy, calls `load` with the outbound listener's port (127.0.0.1), stops Envoy and
 /// collects both sides; returns what `load` returned too.
 pub fn run_with<T>(setup: &Setup, load: impl FnOnce(u16) -> T) -> Result<(T, Output)> {
-    let _ = std::fs::remove_dir_all(&setup.work_dir);
-    std::fs::create_dir_all(&setup.work_dir)?;
-    let app = upstream::Upstream::start()?;
-    let ports = [free_port()?, free_port()?, free_port()?, app.port];
-    let config = setup.work_dir.join("envoy.yaml");
-    std::fs::write(&config, bootstrap(setup, ports)?)?;
-    let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
-    // Each Envoy needs its own shared-memory namespace; runs in one process get distinct ids.
-    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let base_id = (std::process::id() % 10_000 * 10 + run % 10 + 100).to_string();
-    let child = Command::new(&setup.envoy)
-        .args(["-c"])
-        .arg(&config)
-        .args([
-            "--base-id",
-            &base_id,
-            "--concurrency",
-            "1",
-            "-l",
-            "info",
-            "--file-flush-interval-msec",
-            "50",
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("cannot start {}", setup.envoy.display()))?;
-    let mut envoy = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = http_get(ports[0], "/ready", "GET")
-            && text.contains("LIVE")
-        {
-            break;
-        }
-        if let Ok(Some(status)) = envoy.0.try_wait() {
-            let log = std::fs::read_to_string(setup.work_dir.join("envoy.log")).unwrap_or_default();
-            bail!(
-                "envoy exited with {status} before it was ready:\n{}",
-                tail(&log, 30)
-            );
-        }
-        if Instant::now() > deadline {
-            bail!("envoy was not ready within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let loaded = load(ports[1]);
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = http_get(ports[0], "/quitquitquit", "POST");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while envoy.0.try_wait()?.is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    drop(envoy);
-    Ok((loaded, collect(&setup.work_dir, ports[1])?))
+    let envoy = Envoy::start(setup)?;
+    let loaded = load(envoy.outbound_port());
+    Ok((loaded, envoy.stop()?))
 }
 
 fn tail(text: &str, n: usize) -> String {

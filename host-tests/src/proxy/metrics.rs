@@ -31,11 +31,14 @@ pub struct Metric {
 pub struct Metrics {
     /// Defined metrics; id = index + 1.
     pub defined: Vec<Metric>,
+    /// Number of `proxy_define_metric` calls (to check that handles are cached).
+    pub define_calls: u64,
 }
 
 impl Metrics {
     /// Defines a metric; defining the same name and kind again returns the same id, as Envoy does.
     pub fn define(&mut self, kind: MetricKind, name: String) -> u32 {
+        self.define_calls += 1;
         if let Some(i) = self
             .defined
             .iter()

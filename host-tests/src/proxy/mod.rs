@@ -4,6 +4,7 @@
 mod abi;
 mod memory;
 mod metrics;
+pub mod prometheus;
 
 pub use abi::status;
 pub use metrics::{Metric, MetricKind, Metrics};

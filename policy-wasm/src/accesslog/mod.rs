@@ -3,7 +3,7 @@
 //! The same code runs in the proxy filter, the playground and `meshtel`, so a record previewed
 //! anywhere is byte-for-byte the record the filter writes.
 
-mod flags;
+pub mod flags;
 mod format;
 mod json;
 mod render;

@@ -109,7 +109,7 @@ impl Activation for Attributes<'_> {
             Resolved::Exact(AttrType::Struct, _) => Lookup::Unbound,
             Resolved::Exact(ty, _) => match self.source.property(path) {
                 Some(bytes) => decode(ty, bytes),
-                None => Lookup::Absent,
+                None => self.derived_from_headers(path),
             },
             Resolved::Open { .. } => match self.source.property(path) {
                 Some(bytes) => Lookup::Found(text_or_bytes(bytes)),
@@ -156,6 +156,34 @@ impl Activation for Attributes<'_> {
 }
 
 impl Attributes<'_> {
+    /// Envoy derives these request attributes from headers; a source that only has the headers
+    /// (a recorded fixture, a host without the property) still answers them.
+    fn derived_from_headers(&self, path: &[&str]) -> Lookup {
+        let (map, name) = match path {
+            ["request", "path" | "url_path" | "query"] => (HeaderMap::RequestHeaders, ":path"),
+            ["request", "host"] => (HeaderMap::RequestHeaders, ":authority"),
+            ["request", "scheme"] => (HeaderMap::RequestHeaders, ":scheme"),
+            ["request", "method"] => (HeaderMap::RequestHeaders, ":method"),
+            ["request", "useragent"] => (HeaderMap::RequestHeaders, "user-agent"),
+            ["request", "referer"] => (HeaderMap::RequestHeaders, "referer"),
+            ["request", "id"] => (HeaderMap::RequestHeaders, "x-request-id"),
+            _ => return Lookup::Absent,
+        };
+        let Some(bytes) = self.source.header(map, name) else {
+            return Lookup::Absent;
+        };
+        let text = text_or_bytes(bytes);
+        let Value::String(full) = &text else {
+            return Lookup::Found(text);
+        };
+        let (before, after) = full.split_once('?').unwrap_or((full, ""));
+        Lookup::Found(match path.get(1) {
+            Some(&"url_path") => Value::string(before),
+            Some(&"query") => Value::string(after),
+            _ => text.clone(),
+        })
+    }
+
     fn resolve_key_typed(&self, ty: AttrType, parent: &[&str], key: &str) -> Lookup {
         match ty {
             AttrType::Headers(map) => header(map, self.source, key),

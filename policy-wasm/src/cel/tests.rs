@@ -421,3 +421,21 @@ fn type_mistakes_are_reported() {
     let d = diags("response.code.value > 1", Context::Filter);
     assert!(d[0].message.contains("has no field"), "{d:?}");
 }
+
+#[test]
+fn header_derived_attributes_fall_back_to_headers() {
+    let req = Fake::default()
+        .header(HeaderMap::RequestHeaders, ":path", "/a/b?x=1")
+        .header(HeaderMap::RequestHeaders, "user-agent", "curl/8")
+        .header(HeaderMap::RequestHeaders, ":authority", "web:80");
+    assert_eq!(eval("request.url_path", &req), Ok(Value::string("/a/b")));
+    assert_eq!(eval("request.query", &req), Ok(Value::string("x=1")));
+    assert_eq!(eval("request.path", &req), Ok(Value::string("/a/b?x=1")));
+    assert_eq!(
+        eval("request.useragent.startsWith('curl')", &req),
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(eval("request.host", &req), Ok(Value::string("web:80")));
+    assert!(eval("request.referer", &req).is_err());
+    assert_eq!(eval("has(request.referer)", &req), Ok(Value::Bool(false)));
+}

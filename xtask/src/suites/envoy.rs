@@ -60,6 +60,11 @@ fn ensure_curl() -> Result<()> {
 }
 
 fn run_test(name: &str) -> Result<()> {
+    run_test_in("envoy_conformance", name)
+}
+
+/// Runs one ignored test of the host-tests test target `target` against the real Envoy.
+fn run_test_in(target: &str, name: &str) -> Result<()> {
     let envoy = envoy_binary()?;
     ensure_curl()?;
     crate::run(
@@ -69,7 +74,7 @@ fn run_test(name: &str) -> Result<()> {
                 "--package",
                 "host-tests",
                 "--test",
-                "envoy_conformance",
+                target,
                 "--",
                 "--ignored",
                 "--exact",
@@ -83,7 +88,9 @@ fn run_test(name: &str) -> Result<()> {
 /// Runs the suite: Istio's default formats over every kind of request, then the logging rules.
 pub fn run() -> Result<()> {
     run_test("filter_records_equal_envoys_native_lines")?;
-    run_test("access_logging_rules_match_envoys_native_loggers")
+    run_test("access_logging_rules_match_envoys_native_loggers")?;
+    run_test_in("envoy_metrics", "standard_metrics_equal_expected_series")?;
+    run_test_in("envoy_metrics", "metric_overrides_equal_expected_series")
 }
 
 /// Re-records `host-tests/fixtures/envoy/` from a real Envoy.
