@@ -23,7 +23,8 @@ const USAGE: &str =
   fuzz [--seconds N] [--target NAME] [--seed]
           build, then run each cargo-fuzz target of fuzz/ for N seconds (default 30);
           --seed rewrites the committed seed corpus fuzz/corpus/ from the test corpus
-  soak    build, then 1,000,000 streams through the filter under wasmtime (memory flat) and
+  soak [--short]
+          build, then 1,000,000 streams through the filter under wasmtime (memory flat) and
           100,000 requests through the real Envoy with the filter (no 503); prints the figures
   playground [PORT]  build dist/playground/ and serve it on 127.0.0.1 (prints the URL)";
 
@@ -36,7 +37,14 @@ fn main() -> ExitCode {
         Some("bench") => build().and_then(|_| bench()),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
         Some("fuzz") => fuzz_command(&args[1..]),
-        Some("soak") => build().and_then(|_| soak::run(&soak::FULL, true)),
+        Some("soak") => {
+            let counts = if args.get(1).is_some_and(|a| a == "--short") {
+                &soak::SHORT
+            } else {
+                &soak::FULL
+            };
+            build().and_then(|_| soak::run(counts, true))
+        }
         Some("playground") => playground::command(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
