@@ -213,7 +213,7 @@ fn envoy(requests: usize) -> Result<()> {
     let setup = Setup {
         envoy: envoy.into(),
         work_dir: workspace().join("target/envoy-soak"),
-        filter: host_tests::dist("proxy-filter.wasm"),
+        filter: Some(host_tests::dist("proxy-filter.wasm")),
         plugin_config: plugin_config()?,
         recorder: None,
         // Only the filter logs: Envoy's native loggers are off.
