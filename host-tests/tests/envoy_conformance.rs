@@ -13,23 +13,29 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-#[test]
-#[ignore = "needs a real Envoy: run through `cargo xtask test`"]
-fn filter_records_equal_envoys_native_lines() {
-    let envoy =
-        std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
-    let setup = Setup {
-        envoy: envoy.into(),
-        work_dir: workspace().join("target/envoy-suite"),
+/// The filter and Envoy's native loggers in Istio's default formats, with the suite's plugin
+/// configuration (`host-tests/envoy/plugin-config.json`).
+fn istio_setup(envoy: PathBuf, work_dir: &str, recorder: Option<PathBuf>) -> Setup {
+    Setup {
+        envoy,
+        work_dir: workspace().join(work_dir),
         filter: Some(host_tests::dist("proxy-filter.wasm")),
         plugin_config: std::fs::read_to_string(
             workspace().join("host-tests/envoy/plugin-config.json"),
         )
         .unwrap(),
-        recorder: None,
+        recorder,
         outbound_logs: ISTIO_LOGS.into(),
         inbound_logs: ISTIO_LOGS.into(),
-    };
+    }
+}
+
+#[test]
+#[ignore = "needs a real Envoy: run through `cargo xtask test`"]
+fn filter_records_equal_envoys_native_lines() {
+    let envoy =
+        std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
+    let setup = istio_setup(envoy.into(), "target/envoy-suite", None);
     let cases = requests::catalogue();
     let out = run(&setup, &cases).unwrap();
     assert!(
@@ -74,18 +80,11 @@ fn record_fixtures() {
     let envoy =
         std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
     let dir = workspace().join("host-tests/fixtures/envoy");
-    let setup = Setup {
-        envoy: envoy.into(),
-        work_dir: workspace().join("target/envoy-record"),
-        filter: Some(host_tests::dist("proxy-filter.wasm")),
-        plugin_config: std::fs::read_to_string(
-            workspace().join("host-tests/envoy/plugin-config.json"),
-        )
-        .unwrap(),
-        recorder: Some(host_tests::dist("proxy-recorder.wasm")),
-        outbound_logs: ISTIO_LOGS.into(),
-        inbound_logs: ISTIO_LOGS.into(),
-    };
+    let setup = istio_setup(
+        envoy.into(),
+        "target/envoy-record",
+        Some(host_tests::dist("proxy-recorder.wasm")),
+    );
     let cases = requests::catalogue();
     let out = run(&setup, &cases).unwrap();
     assert!(
