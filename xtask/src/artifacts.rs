@@ -66,17 +66,21 @@ pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> R
         .join(format!("{}.wasm", package.replace('-', "_"))))
 }
 
-/// Copies a built module into `dist/` under `name`.
+/// Optimises a built core module with `wasm-opt` and installs it into `dist/` under `name`.
 pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
+    let bytes = std::fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
+    install_bytes(&crate::wasm_opt::optimize(&bytes)?, name)
+}
+
+/// Writes finished module bytes into `dist/` under `name`.
+pub fn install_bytes(bytes: &[u8], name: &str) -> Result<Artifact> {
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).context("cannot create dist/")?;
     let to = dist.join(name);
-    std::fs::copy(&from, &to)
-        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
-    let size = std::fs::metadata(&to)?.len();
+    std::fs::write(&to, bytes).with_context(|| format!("cannot write {}", to.display()))?;
     Ok(Artifact {
         name: name.to_string(),
-        size,
+        size: bytes.len() as u64,
     })
 }
 

@@ -2,7 +2,7 @@
 //! (wit-bindgen embeds the `meshtel:policy` world's type information in the core module), then
 //! wrapped into a component with `wit-component` — no wasip2 target needed.
 
-use crate::artifacts::{Artifact, build_wasm, install};
+use crate::artifacts::{Artifact, build_wasm, install_bytes};
 use crate::toolchain::Route;
 use anyhow::{Context, Result};
 
@@ -10,13 +10,12 @@ use anyhow::{Context, Result};
 pub fn build(route: &Route) -> Result<Artifact> {
     let core = build_wasm(route, "policy-component")?;
     let bytes = std::fs::read(&core).with_context(|| format!("cannot read {}", core.display()))?;
+    let bytes = crate::wasm_opt::optimize(&bytes)?;
     let component = wit_component::ComponentEncoder::default()
         .module(&bytes)
         .context("policy-component: the core module carries no usable component type")?
         .validate(true)
         .encode()
         .context("policy-component: cannot encode the component")?;
-    let out = core.with_file_name("policy.component.wasm");
-    std::fs::write(&out, component).with_context(|| format!("cannot write {}", out.display()))?;
-    install(out, "policy.component.wasm")
+    install_bytes(&component, "policy.component.wasm")
 }

@@ -3,11 +3,13 @@
 mod artifacts;
 mod component;
 mod fuzz;
+mod npm;
 mod opa;
 mod playground;
 mod soak;
 mod suites;
 mod toolchain;
+mod wasm_opt;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! `io.kubewarden.metadata` custom section. Sections are edited directly: the change is small and
 //! the hosts validate the result when they load it.
 
-use crate::artifacts::{Artifact, build_wasm_features, install};
+use crate::artifacts::{Artifact, build_wasm_features, install_bytes};
 use crate::toolchain::Route;
 use anyhow::{Context, Result, bail};
 
@@ -30,12 +30,11 @@ pub fn build(route: &Route, variant: Variant) -> Result<Artifact> {
     };
     let linked = build_wasm_features(route, "policy-opa", features)?;
     let bytes = std::fs::read(&linked).with_context(|| format!("reading {}", linked.display()))?;
+    let bytes = crate::wasm_opt::optimize(&bytes)?;
     let metadata = (variant == Variant::Kubewarden).then(kubewarden_metadata);
     let rewritten = rewrite(&bytes, metadata.as_deref())
         .with_context(|| format!("rewriting {}", linked.display()))?;
-    let out = linked.with_file_name(name);
-    std::fs::write(&out, rewritten).with_context(|| format!("writing {}", out.display()))?;
-    install(out, name)
+    install_bytes(&rewritten, name)
 }
 
 /// The metadata JSON, minified (Kubewarden reads it with a JSON parser; whitespace is waste).

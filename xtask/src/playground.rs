@@ -111,9 +111,12 @@ pub fn build(route: &Route) -> Result<Artifact> {
             .with_context(|| format!("cannot copy {}", from.display()))?;
     }
     let wasm = out.join("pkg/policy_playground_bg.wasm");
-    let size = std::fs::metadata(&wasm)
-        .with_context(|| format!("{} was not written", wasm.display()))?
-        .len();
+    let bindgen_output =
+        std::fs::read(&wasm).with_context(|| format!("{} was not written", wasm.display()))?;
+    let optimized = crate::wasm_opt::optimize(&bindgen_output)?;
+    std::fs::write(&wasm, &optimized)
+        .with_context(|| format!("cannot write {}", wasm.display()))?;
+    let size = optimized.len() as u64;
     if size >= MAX_WASM_BYTES {
         bail!("the playground's wasm is {size} bytes; it must stay under {MAX_WASM_BYTES}");
     }

@@ -105,28 +105,6 @@ fn ensure_chromium() -> Result<()> {
 }
 
 fn ensure_playwright(dir: &Path) -> Result<()> {
-    let installed = dir.join("node_modules/playwright-core/package.json");
-    let ok = std::fs::read_to_string(&installed)
-        .is_ok_and(|t| t.contains(&format!("\"version\": \"{PLAYWRIGHT_VERSION}\"")));
-    if ok {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir)?;
-    eprintln!(
-        "xtask: installing npm playwright-core@{PLAYWRIGHT_VERSION} into {} (no browser download: it drives Debian's Chromium)",
-        dir.display()
-    );
-    run(Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--no-save",
-            "--prefix",
-        ])
-        .arg(dir)
-        .arg(format!("playwright-core@{PLAYWRIGHT_VERSION}")))
-    .with_context(|| {
-        format!("cannot install playwright-core@{PLAYWRIGHT_VERSION} (needs node and npm)")
-    })
+    crate::npm::ensure(dir, "playwright-core", PLAYWRIGHT_VERSION)
+        .context("no browser download: playwright-core drives Debian's Chromium")
 }

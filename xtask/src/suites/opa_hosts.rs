@@ -17,7 +17,7 @@ const PYPI_VERSION: &str = "1.2.1";
 pub fn run_suite() -> Result<()> {
     let dir = root().join("target/opa-hosts");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    install_npm(&dir)?;
+    crate::npm::ensure(&dir, NPM_PACKAGE, NPM_VERSION)?;
     let python = install_pypi(&dir)?;
     let corpus = dir.join("evaluations.json");
     eprintln!(
@@ -46,37 +46,6 @@ pub fn run_suite() -> Result<()> {
         .args([&wasm, &corpus]))
     .context("the Python SDK disagrees with the native engine")?;
     Ok(())
-}
-
-/// True when `package.json` under `dir` names `version`.
-fn has_version(package_json: &Path, version: &str) -> bool {
-    std::fs::read_to_string(package_json)
-        .is_ok_and(|t| t.contains(&format!("\"version\": \"{version}\"")))
-}
-
-fn install_npm(dir: &Path) -> Result<()> {
-    let installed = dir
-        .join("node_modules")
-        .join(NPM_PACKAGE)
-        .join("package.json");
-    if has_version(&installed, NPM_VERSION) {
-        return Ok(());
-    }
-    eprintln!(
-        "xtask: installing npm {NPM_PACKAGE}@{NPM_VERSION} into {}",
-        dir.display()
-    );
-    run(Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--no-save",
-            "--prefix",
-        ])
-        .arg(dir)
-        .arg(format!("{NPM_PACKAGE}@{NPM_VERSION}")))
-    .with_context(|| format!("cannot install {NPM_PACKAGE}@{NPM_VERSION} (needs node and npm)"))
 }
 
 fn install_pypi(dir: &Path) -> Result<std::path::PathBuf> {
