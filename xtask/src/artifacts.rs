@@ -39,6 +39,26 @@ pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> R
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root().join("target"))
         }
+        Route::NightlyBuildStd => {
+            let dir = root().join("target/wasm-nightly");
+            cmd = Command::new("rustup");
+            // The outer cargo's toolchain variables would pin the stable compiler.
+            cmd.env_remove("RUSTC")
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .env_remove("CARGO")
+                .env("CARGO_TARGET_DIR", &dir)
+                .env(
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                    "-Zunstable-options -Cpanic=immediate-abort",
+                );
+            cmd.args(["run", "nightly", "cargo", "build", "--release"]);
+            cmd.args(["--target", "wasm32-unknown-unknown", "--package", package]);
+            cmd.args([
+                "-Zbuild-std=std,panic_abort",
+                "-Zbuild-std-features=optimize_for_size",
+            ]);
+            dir
+        }
         Route::DebianBuildStd => {
             let dir = root().join("target/deb");
             cmd = Command::new("/usr/bin/cargo");

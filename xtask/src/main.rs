@@ -89,7 +89,7 @@ pub fn cargo() -> Command {
 }
 
 fn build() -> Result<Vec<artifacts::Artifact>> {
-    let route = toolchain::ensure_wasm_targets()?;
+    let route = toolchain::ensure_wasm_route()?;
     let built = artifacts::build_all(&route)?;
     println!("artifacts in dist/:");
     for a in &built {

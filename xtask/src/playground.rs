@@ -128,7 +128,7 @@ pub fn build(route: &Route) -> Result<Artifact> {
 
 /// `cargo xtask playground [PORT]`: builds the playground, serves it on 127.0.0.1 until stopped.
 pub fn command(args: &[String]) -> Result<()> {
-    let route = crate::toolchain::ensure_wasm_targets()?;
+    let route = crate::toolchain::ensure_wasm_route()?;
     let built = build(&route)?;
     println!("playground wasm: {} bytes", built.size);
     let port: u16 = match args.first() {
