@@ -19,6 +19,7 @@ const USAGE: &str =
     "usage: cargo xtask <build|test|demo|bench|record-fixtures|fuzz|soak|playground>
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
+  suites [WORD]  build, then run only the conformance suites whose name contains WORD
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
   bench   build, then measure (medians, never asserted) and print the figures
   record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
+        Some("suites") => build().and_then(|_| run_suites(args.get(1).map(String::as_str))),
         Some("demo") => demo(),
         Some("bench") => build().and_then(|_| bench()),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
@@ -102,7 +104,19 @@ fn test() -> Result<()> {
     build()?;
     eprintln!("xtask: running the workspace tests (native, against the artifacts in dist/)");
     run(cargo().args(["test", "--workspace", "--exclude", "proxy-filter"]))?;
-    for suite in suites::all() {
+    run_suites(None)
+}
+
+/// Runs the conformance suites, or those whose name contains `word`.
+fn run_suites(word: Option<&str>) -> Result<()> {
+    let chosen: Vec<_> = suites::all()
+        .into_iter()
+        .filter(|s| word.is_none_or(|w| s.name.contains(w)))
+        .collect();
+    if chosen.is_empty() {
+        bail!("no conformance suite's name contains {word:?}");
+    }
+    for suite in chosen {
         eprintln!("xtask: conformance suite: {}", suite.name);
         (suite.run)().map_err(|e| e.context(format!("suite {} failed", suite.name)))?;
     }
