@@ -95,7 +95,12 @@ fn build() -> Result<Vec<artifacts::Artifact>> {
     let built = artifacts::build_all(&route)?;
     println!("artifacts in dist/:");
     for a in &built {
-        println!("  {:<28} {:>9} bytes", a.name, a.size);
+        let verdict = match artifacts::budget(&a.name) {
+            Some(b) if a.size <= b => format!("(budget {b}: ok)"),
+            Some(b) => format!("(budget {b}: OVER by {})", a.size - b),
+            None => String::new(),
+        };
+        println!("  {:<42} {:>9} bytes {verdict}", a.name, a.size);
     }
     Ok(built)
 }
