@@ -1,13 +1,11 @@
 //! Host calls that never panic: each proxy-wasm status is handled, and values stay bytes.
 //!
-//! The SDK's own wrappers `panic!` on statuses they do not expect (and a panic kills the VM, which
-//! then fails every later request with 503), so the reads the filter makes per request go through
-//! these declarations instead. They bind the same `env` imports as the SDK, with plain integer
-//! types so that an unexpected status is just a number.
+//! The proxy-wasm SDK's wrappers `panic!` on statuses they do not expect (and a panic kills the VM,
+//! which then fails every later request with 503), so the filter declares the `env` imports it
+//! uses itself, with plain integer types so that an unexpected status is just a number.
 
 use policy_wasm::attributes::{AttributeSource, HeaderMap};
 
-#[allow(clashing_extern_declarations)] // same imports as the SDK, declared with u32 statuses
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
     fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
@@ -58,8 +56,8 @@ pub const LEVEL_ERROR: u32 = 4;
 /// `proxy_buffer_type_t` PLUGIN_CONFIGURATION.
 const PLUGIN_CONFIGURATION: u32 = 7;
 
-/// Takes ownership of bytes the host allocated in this module (through the SDK's exported
-/// allocator, which hands out `Vec<u8>` buffers of exactly the requested size).
+/// Takes ownership of bytes the host allocated in this module (through `proxy_on_memory_allocate`
+/// in `abi.rs`, which hands out `Vec<u8>` buffers of exactly the requested size).
 fn take_returned(status: u32, data: *mut u8, size: usize) -> Option<Vec<u8>> {
     if status != OK || data.is_null() {
         return None;

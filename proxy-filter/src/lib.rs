@@ -4,6 +4,7 @@
 //! Everything about Telemetry (model, resolution, formatting) lives in `policy-wasm`; this crate
 //! only connects it to the proxy: configuration in, host calls, records out.
 
+mod abi;
 #[cfg(not(feature = "record"))]
 mod config;
 // The recorder uses a subset of the host calls.
@@ -16,14 +17,14 @@ mod record;
 #[cfg(not(feature = "record"))]
 mod root;
 
+/// The root context the host gets for each plugin instance.
 #[cfg(not(feature = "record"))]
-proxy_wasm::main! {{
-    proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
-    proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> { Box::new(root::Root::default()) });
-}}
+fn new_root() -> Box<dyn abi::RootContext> {
+    Box::new(root::Root::default())
+}
 
+/// The recorder's root context.
 #[cfg(feature = "record")]
-proxy_wasm::main! {{
-    proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
-    proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> { Box::new(record::Recorder) });
-}}
+fn new_root() -> Box<dyn abi::RootContext> {
+    Box::new(record::Recorder)
+}

@@ -4,8 +4,7 @@
 
 use crate::host::{self, LEVEL_INFO};
 use policy_wasm::attributes::{Encoding, HeaderMap, PROPERTY_ENCODINGS, decode_i64, decode_pairs};
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::ContextType;
+use crate::abi::{HttpContext, RootContext};
 
 /// Node metadata keys an Istio sidecar carries and the fixtures keep.
 const NODE_METADATA: [&str; 4] = ["NAMESPACE", "WORKLOAD_NAME", "CLUSTER_ID", "LABELS"];
@@ -14,21 +13,13 @@ const NODE_METADATA: [&str; 4] = ["NAMESPACE", "WORKLOAD_NAME", "CLUSTER_ID", "L
 #[derive(Default)]
 pub struct Recorder;
 
-impl Context for Recorder {}
-
 impl RootContext for Recorder {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream))
     }
-
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
-    }
 }
 
 struct Stream;
-
-impl Context for Stream {}
 
 impl HttpContext for Stream {
     fn on_log(&mut self) {

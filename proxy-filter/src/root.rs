@@ -8,8 +8,7 @@ use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{Scene, resolve};
 use policy_wasm::workload::{Mode, Workload};
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::ContextType;
+use crate::abi::{HttpContext, RootContext};
 use std::rc::Rc;
 
 /// The plugin's root context: holds the plan built at configure time.
@@ -18,8 +17,6 @@ pub struct Root {
     plan: Option<Rc<Plan>>,
     metrics: Option<Rc<Reporter>>,
 }
-
-impl Context for Root {}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
@@ -48,10 +45,6 @@ impl RootContext for Root {
             plan: self.plan.clone(),
             metrics: self.metrics.clone(),
         }))
-    }
-
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
     }
 }
 
@@ -107,8 +100,6 @@ struct Stream {
     plan: Option<Rc<Plan>>,
     metrics: Option<Rc<Reporter>>,
 }
-
-impl Context for Stream {}
 
 impl HttpContext for Stream {
     fn on_log(&mut self) {
