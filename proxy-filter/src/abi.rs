@@ -89,7 +89,11 @@ thread_local! {
 
 /// Runs `f` on the contexts; a re-entrant call (the host never makes one) is dropped.
 fn with<T: Default>(f: impl FnOnce(&mut Contexts) -> T) -> T {
-    CONTEXTS.with(|c| c.try_borrow_mut().map(|mut c| f(&mut c)).unwrap_or_default())
+    CONTEXTS.with(|c| {
+        c.try_borrow_mut()
+            .map(|mut c| f(&mut c))
+            .unwrap_or_default()
+    })
 }
 
 fn root(c: &mut Contexts, id: u32) -> Option<&mut Box<dyn RootContext>> {
@@ -97,7 +101,10 @@ fn root(c: &mut Contexts, id: u32) -> Option<&mut Box<dyn RootContext>> {
 }
 
 fn stream(c: &mut Contexts, id: u32) -> Option<&mut Stream> {
-    c.streams.iter_mut().find(|s| s.id == id).map(|s| &mut s.stream)
+    c.streams
+        .iter_mut()
+        .find(|s| s.id == id)
+        .map(|s| &mut s.stream)
 }
 
 /// Runs `f` on the TCP context `id`, turning a fresh stream into one first.
@@ -175,7 +182,9 @@ extern "C" fn proxy_on_new_connection(context_id: u32) -> u32 {
 
 #[unsafe(no_mangle)]
 extern "C" fn proxy_on_downstream_data(context_id: u32, size: usize, end_of_stream: u32) -> u32 {
-    tcp(context_id, |s| s.on_downstream_data(size, end_of_stream != 0))
+    tcp(context_id, |s| {
+        s.on_downstream_data(size, end_of_stream != 0)
+    })
 }
 
 #[unsafe(no_mangle)]

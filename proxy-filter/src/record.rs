@@ -2,9 +2,9 @@
 //! logs, each stream's properties and header maps are written to the proxy log as one fixture in
 //! the format of `host-tests/fixtures/README.md`, prefixed `meshtel-fixture `.
 
+use crate::abi::{HttpContext, RootContext};
 use crate::host::{self, LEVEL_INFO};
 use policy_wasm::attributes::{Encoding, HeaderMap, PROPERTY_ENCODINGS, decode_i64, decode_pairs};
-use crate::abi::{HttpContext, RootContext};
 
 /// Node metadata keys an Istio sidecar carries and the fixtures keep.
 const NODE_METADATA: [&str; 4] = ["NAMESPACE", "WORKLOAD_NAME", "CLUSTER_ID", "LABELS"];

@@ -1,5 +1,6 @@
 //! The root context (configuration) and the HTTP stream context (one record per request).
 
+use crate::abi::{HttpContext, RootContext};
 use crate::config;
 use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
 use crate::metrics::Reporter;
@@ -8,7 +9,6 @@ use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{Scene, resolve};
 use policy_wasm::workload::{Mode, Workload};
-use crate::abi::{HttpContext, RootContext};
 use std::rc::Rc;
 
 /// The plugin's root context: holds the plan built at configure time.
