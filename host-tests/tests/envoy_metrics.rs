@@ -3,7 +3,7 @@
 //! access log implies under Istio's label rules, with and without overrides; the recorded fixtures
 //! replayed under wasmtime must render the same series.
 
-use host_tests::envoy::{DEPLOY_ENVOY, ISTIO_LOGS, Output, Setup, requests, run};
+use host_tests::envoy::{DEPLOY_ENVOY, Envoy, ISTIO_LOGS, Output, Setup, compare, requests, tcp};
 use host_tests::proxy::prometheus::{render, stats_tag_names};
 use host_tests::proxy::{MetricKind, Metrics};
 use serde_json::Value;
@@ -32,11 +32,35 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         outbound_logs: logs.clone(),
         inbound_logs: logs,
     };
-    let out = run(&setup, &requests::catalogue()).unwrap();
+    let envoy = Envoy::start(&setup).unwrap();
+    for (i, case) in requests::catalogue().iter().enumerate() {
+        // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
+        let _ = requests::send(case, i, envoy.outbound_port());
+    }
+    for case in tcp::catalogue() {
+        tcp::send(&case, envoy.tcp_port())
+            .unwrap_or_else(|e| panic!("TCP case {}: {e}", case.name));
+    }
+    let out = envoy.stop().unwrap();
     assert!(
         out.wasm_failures.is_empty(),
         "the VM failed:\n{}",
         out.wasm_failures.join("\n")
+    );
+    // The filter's records, TCP connections included, equal Envoy's own TEXT and JSON lines.
+    let native: Vec<Vec<u8>> = out
+        .native_text
+        .iter()
+        .chain(&out.native_json)
+        .cloned()
+        .collect();
+    let (identical, total, first) = compare(&native, &out.filter_records);
+    println!("envoy metrics scenario records: {identical}/{total} identical");
+    assert_eq!(
+        identical,
+        total,
+        "records differ:\n{}",
+        first.unwrap_or_default()
     );
     out
 }
@@ -62,7 +86,7 @@ struct Overrides {
 
 /// Istio's labels for one native log line, written out from istio-metrics.md §3 for this suite's
 /// node (sleep, default, Kubernetes, app=sleep, version=v1), its clusters and no peer metadata.
-fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, String)> {
+fn labels(line: &Value, outbound: bool, tcp: bool, o: Overrides) -> Vec<(&'static str, String)> {
     let f = |k: &str| text(&line[k]);
     let unknown = || "unknown".to_string();
     let local = [
@@ -93,10 +117,16 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
     let cluster = f("upstream_cluster");
     let (service, name, namespace) =
         if cluster == "outbound|8000||httpbin.default.svc.cluster.local" {
-            // The only cluster with istio service metadata in suite.yaml.
+            // The two clusters with istio service metadata in suite.yaml.
             (
                 "httpbin.default.svc.cluster.local".to_string(),
                 "httpbin".to_string(),
+                "default".to_string(),
+            )
+        } else if cluster == "outbound|9000||tcp-echo.default.svc.cluster.local" {
+            (
+                "tcp-echo.default.svc.cluster.local".to_string(),
+                "tcp-echo".to_string(),
                 "default".to_string(),
             )
         } else if outbound {
@@ -140,7 +170,14 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
         ("destination_cluster", destination[7].clone()),
         (
             "request_protocol",
-            if grpc { "grpc" } else { "http" }.into(),
+            if tcp {
+                "tcp"
+            } else if grpc {
+                "grpc"
+            } else {
+                "http"
+            }
+            .into(),
         ),
         ("response_flags", f("response_flags")),
         (
@@ -157,6 +194,10 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
             },
         ),
     ];
+    if tcp {
+        // TCP metrics carry the first 23 labels only (`count_tcp_labels`).
+        out.truncate(23);
+    }
     if o.tags {
         out.retain(|(k, _)| *k != "request_protocol");
         // CEL `request.method` fails when the request has no method (protocol errors): `unknown`.
@@ -175,7 +216,7 @@ fn text(v: &Value) -> String {
 }
 
 /// The series Envoy's native lines imply, as a host metric store (names encoded by this test).
-fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
+fn expected(native: &[Vec<u8>], outbound_port: u16, tcp_ports: [u16; 2], o: Overrides) -> Metrics {
     let mut metrics = Metrics::default();
     for raw in native {
         let Ok(line) = serde_json::from_slice::<Value>(raw) else {
@@ -184,12 +225,14 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
         if line.get("listener_port").is_none() {
             continue; // one of the Istio-format lines
         }
-        let outbound = text(&line["listener_port"]) == outbound_port.to_string();
+        let port = text(&line["listener_port"]);
+        let tcp = tcp_ports.iter().any(|p| p.to_string() == port);
+        let outbound = port == outbound_port.to_string() || port == tcp_ports[0].to_string();
         if !outbound && o.no_server {
             continue;
         }
         let n = |k: &str| text(&line[k]).parse::<u64>().unwrap_or(0);
-        let tags: String = labels(&line, outbound, o)
+        let tags: String = labels(&line, outbound, tcp, o)
             .iter()
             .map(|(k, v)| format!("{k}=.={v};.;"))
             .collect();
@@ -213,6 +256,19 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
         ];
         if outbound && o.no_client_duration {
             series.retain(|s| s.0 != "request_duration_milliseconds");
+        }
+        if tcp {
+            // One connection: opened and closed once, bytes as Envoy counted them.
+            series = vec![
+                ("tcp_connections_opened_total", MetricKind::Counter, 1),
+                ("tcp_connections_closed_total", MetricKind::Counter, 1),
+                ("tcp_sent_bytes_total", MetricKind::Counter, n("bytes_sent")),
+                (
+                    "tcp_received_bytes_total",
+                    MetricKind::Counter,
+                    n("bytes_received"),
+                ),
+            ];
         }
         for (short, kind, value) in series {
             let id = metrics.define(kind, format!("istio_{tags}{short}"));
@@ -245,7 +301,7 @@ fn same(a: &str, b: &str) -> bool {
 fn check(out: &Output, o: Overrides) -> (usize, usize) {
     let tags = stats_tag_names(DEPLOY_ENVOY);
     let want = istio_lines(&render(
-        &expected(&out.native_all, out.outbound_port, o),
+        &expected(&out.native_all, out.outbound_port, out.tcp_ports, o),
         &tags,
     ));
     let got = istio_lines(&out.prometheus);

@@ -15,6 +15,8 @@ mod metrics;
 mod record;
 #[cfg(not(feature = "record"))]
 mod root;
+#[cfg(not(feature = "record"))]
+mod tcp;
 
 #[cfg(not(feature = "record"))]
 proxy_wasm::main! {{

@@ -257,6 +257,15 @@ pub fn standard_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) ->
     out
 }
 
+/// The 23 label values of a TCP connection in `mode`: the standard values with
+/// `request_protocol` `tcp`, without `response_code` and `grpc_response_status`.
+pub fn tcp_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) -> Vec<String> {
+    let mut values = standard_values(attrs, mode, local);
+    values[20] = "tcp".to_string();
+    values.truncate(TCP_LABELS);
+    values
+}
+
 /// `destination_service`, `_name`, `_namespace`: cluster metadata, self-named clusters, then the
 /// Host header (client) or the local canonical service (server, where istiod disables the Host
 /// fallback).
