@@ -47,14 +47,21 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         "the VM failed:\n{}",
         out.wasm_failures.join("\n")
     );
-    // The filter's records, TCP connections included, equal Envoy's own TEXT and JSON lines.
-    let native: Vec<Vec<u8>> = out
+    // The filter's records, TCP connections included, equal Envoy's own TEXT and JSON lines,
+    // except a TCP connection's %DURATION%: Envoy measures it when its tcp_proxy logs, after the
+    // filter's on_log, so the filter's value must be a number no larger than Envoy's.
+    let (native, native_ms): (Vec<Vec<u8>>, Vec<Option<u64>>) = out
         .native_text
         .iter()
         .chain(&out.native_json)
-        .cloned()
-        .collect();
-    let (identical, total, first) = compare(&native, &out.filter_records);
+        .map(|l| split_tcp_duration(l))
+        .unzip();
+    let (records, record_ms): (Vec<Vec<u8>>, Vec<Option<u64>>) = out
+        .filter_records
+        .iter()
+        .map(|l| split_tcp_duration(l))
+        .unzip();
+    let (identical, total, first) = compare(&native, &records);
     println!("envoy metrics scenario records: {identical}/{total} identical");
     assert_eq!(
         identical,
@@ -62,7 +69,47 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         "records differ:\n{}",
         first.unwrap_or_default()
     );
+    let tcp_ms = |v: &[Option<u64>]| v.iter().flatten().sum::<u64>();
+    let tcp_lines = |v: &[Option<u64>]| v.iter().flatten().count();
+    assert_eq!(tcp_lines(&native_ms), tcp_lines(&record_ms));
+    assert!(
+        tcp_ms(&record_ms) <= tcp_ms(&native_ms),
+        "the filter's TCP durations ({} ms in all) exceed Envoy's ({} ms)",
+        tcp_ms(&record_ms),
+        tcp_ms(&native_ms)
+    );
+    println!(
+        "TCP records: {} lines, durations {} ms (filter) <= {} ms (Envoy)",
+        tcp_lines(&native_ms),
+        tcp_ms(&record_ms),
+        tcp_ms(&native_ms)
+    );
     out
+}
+
+/// A TCP line (cluster `…|9000|…`) with its %DURATION% replaced by `D`, and that duration; other
+/// lines unchanged.
+fn split_tcp_duration(line: &[u8]) -> (Vec<u8>, Option<u64>) {
+    let text = String::from_utf8_lossy(line);
+    if !text.contains("|9000|") {
+        return (line.to_vec(), None);
+    }
+    if let Some(at) = text.find("\"duration\":") {
+        let start = at + "\"duration\":".len();
+        let end = start
+            + text[start..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(0);
+        let masked = format!("{}D{}", &text[..start], &text[end..]);
+        return (masked.into_bytes(), text[start..end].parse().ok());
+    }
+    // TEXT: `[start] "- - -" 0 - - - "-" RECEIVED SENT DURATION …`
+    let mut fields: Vec<&str> = text.split(' ').collect();
+    let ms = fields.get(11).and_then(|f| f.parse().ok());
+    if fields.len() > 11 {
+        fields[11] = "D";
+    }
+    (fields.join(" ").into_bytes(), ms)
 }
 
 /// The Istio series lines of a Prometheus text (`# TYPE` lines included).

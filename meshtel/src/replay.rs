@@ -2,9 +2,9 @@
 //! or with `--metrics` the Prometheus text Envoy would serve for the filter's metrics.
 
 use anyhow::{Context, Result};
+use host_tests::envoy::DEPLOY_ENVOY;
 use host_tests::fixture::Fixture;
 use host_tests::proxy::ProxyModule;
-use host_tests::envoy::DEPLOY_ENVOY;
 use host_tests::proxy::prometheus::{render, stats_tag_names};
 use host_tests::replay::replay_with_metrics;
 use std::io::Write;

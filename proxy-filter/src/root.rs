@@ -5,12 +5,12 @@
 use crate::config;
 use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
 use crate::metrics::Reporter;
+use crate::tcp::{Connection, Connections, report_open};
 use policy_wasm::attributes::{AttributeSource, decode_pairs};
 use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{Scene, resolve};
 use policy_wasm::workload::{Mode, Workload};
-use crate::tcp::{Connection, Connections, report_open};
 use proxy_wasm::traits::{Context, HttpContext, RootContext, StreamContext};
 use proxy_wasm::types::ContextType;
 use std::rc::Rc;

@@ -4,7 +4,7 @@
 
 use crate::host::{LEVEL_INFO, StreamAttributes};
 use crate::metrics::Reporter;
-use policy_wasm::attributes::AttributeSource;
+use policy_wasm::attributes::{AttributeSource, HeaderMap};
 use policy_wasm::metrics::TcpReport;
 use policy_wasm::plan::Plan;
 use policy_wasm::workload::Mode;
@@ -18,6 +18,38 @@ use std::rc::Rc;
 unsafe extern "C" {
     fn proxy_set_effective_context(context_id: u32) -> u32;
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+}
+
+/// A connection's attributes: the host's, with `request.duration` measured up to now when the
+/// host has none (Envoy completes no request on a TCP connection, yet its access log prints the
+/// connection's duration so far).
+struct ConnectionAttributes;
+
+impl AttributeSource for ConnectionAttributes {
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        let value = StreamAttributes.property(path);
+        if value.is_some() || path != ["request", "duration"] {
+            return value;
+        }
+        let start = StreamAttributes.property_i64(&["request", "time"])?;
+        let mut now = 0u64;
+        // SAFETY: the out-pointer is valid for writes.
+        if unsafe { proxy_get_current_time_nanoseconds(&mut now) } != 0 {
+            return None;
+        }
+        Some(
+            (now as i64)
+                .saturating_sub(start)
+                .max(0)
+                .to_le_bytes()
+                .to_vec(),
+        )
+    }
+
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+        StreamAttributes.header(map, name)
+    }
 }
 
 /// Asks for `on_tick` every `period_ms`; a refusal only means no periodic reports.
@@ -108,7 +140,10 @@ pub fn report_open(metrics: &Reporter, open: &Connections) {
         if unsafe { proxy_set_effective_context(*id) } != 0 {
             continue;
         }
-        if StreamAttributes.property(&["upstream", "address"]).is_none() {
+        if StreamAttributes
+            .property(&["upstream", "address"])
+            .is_none()
+        {
             continue;
         }
         report(metrics, pending, false);
@@ -130,9 +165,9 @@ impl StreamContext for Connection {
 
     fn on_log(&mut self) {
         let pending = self.open.borrow_mut().remove(&self.id);
-        let attrs = StreamAttributes;
+        let attrs = ConnectionAttributes;
         if let Some(plan) = &self.plan {
-            for record in plan.records(mode(&attrs), &attrs) {
+            for record in plan.records(mode(&StreamAttributes), &attrs) {
                 crate::host::log(LEVEL_INFO, &record);
             }
         }

@@ -20,7 +20,8 @@ pub struct TcpCase {
 /// a byte, a body in two writes.
 pub fn catalogue() -> Vec<TcpCase> {
     let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: tcp-echo\r\n\r\n").into_bytes();
-    let mut post = b"POST /post HTTP/1.1\r\nHost: tcp-echo\r\nContent-Length: 1000\r\n\r\n".to_vec();
+    let mut post =
+        b"POST /post HTTP/1.1\r\nHost: tcp-echo\r\nContent-Length: 1000\r\n\r\n".to_vec();
     post.extend(std::iter::repeat_n(b'x', 1000));
     vec![
         TcpCase {
