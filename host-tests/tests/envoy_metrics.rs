@@ -4,7 +4,7 @@
 //! replayed under wasmtime must render the same series.
 
 use host_tests::envoy::{DEPLOY_ENVOY, Envoy, ISTIO_LOGS, Output, Setup, compare, requests, tcp};
-use host_tests::proxy::prometheus::{render, stats_tag_names};
+use host_tests::proxy::prometheus::{istio_lines, render, same_line as same, stats_tag_names};
 use host_tests::proxy::{MetricKind, Metrics};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -110,14 +110,6 @@ fn split_tcp_duration(line: &[u8]) -> (Vec<u8>, Option<u64>) {
         fields[11] = "D";
     }
     (fields.join(" ").into_bytes(), ms)
-}
-
-/// The Istio series lines of a Prometheus text (`# TYPE` lines included).
-fn istio_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| l.starts_with("istio_") || l.starts_with("# TYPE istio_"))
-        .map(str::to_string)
-        .collect()
 }
 
 /// What the overrides scenario changes (mirrors plugin-config-overrides.json).
@@ -326,23 +318,6 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, tcp_ports: [u16; 2], o: Over
         }
     }
     metrics
-}
-
-/// Equal lines; `_sum` values (circllhist approximations printed with 32 digits) to 1e-9 relative.
-fn same(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    let (Some((ka, va)), Some((kb, vb))) = (a.rsplit_once(' '), b.rsplit_once(' ')) else {
-        return false;
-    };
-    if ka != kb || !ka.contains("_sum") {
-        return false;
-    }
-    match (va.parse::<f64>(), vb.parse::<f64>()) {
-        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-        _ => false,
-    }
 }
 
 fn check(out: &Output, o: Overrides) -> (usize, usize) {
