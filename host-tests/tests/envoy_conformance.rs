@@ -3,8 +3,8 @@
 //! requests; every record must be byte-identical. Run by `cargo xtask test`, which installs Envoy
 //! and passes its path in `MESHTEL_ENVOY`; ignored by a plain `cargo test`.
 
-use host_tests::proxy::prometheus::istio_lines;
 use host_tests::envoy::{ISTIO_LOGS, Setup, compare, requests, run};
+use host_tests::proxy::prometheus::istio_lines;
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {

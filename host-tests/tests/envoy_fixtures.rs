@@ -4,8 +4,8 @@
 //! metrics they report must render as the Istio series of Envoy's `/stats/prometheus` from the
 //! same run (`prometheus.txt`).
 
-use host_tests::fixture::Fixture;
 use host_tests::envoy::DEPLOY_ENVOY;
+use host_tests::fixture::Fixture;
 use host_tests::proxy::prometheus::{istio_lines, render, same_line, stats_tag_names};
 use host_tests::replay::{replay, replay_with_metrics};
 use std::path::PathBuf;

@@ -125,7 +125,15 @@ struct Overrides {
 
 /// Istio's labels for one native log line, written out from istio-metrics.md §3 for this suite's
 /// node (sleep, default, Kubernetes, app=sleep, version=v1), its clusters and no peer metadata.
-fn labels(line: &Value, outbound: bool, tcp: bool, o: Overrides) -> Vec<(&'static str, String)> {
+/// `keep` is how many leading standard labels the metric carries (25 HTTP, 23 TCP, 20 gRPC
+/// message counters).
+fn labels(
+    line: &Value,
+    outbound: bool,
+    tcp: bool,
+    keep: usize,
+    o: Overrides,
+) -> Vec<(&'static str, String)> {
     let f = |k: &str| text(&line[k]);
     let unknown = || "unknown".to_string();
     let local = [
@@ -156,10 +164,16 @@ fn labels(line: &Value, outbound: bool, tcp: bool, o: Overrides) -> Vec<(&'stati
     let cluster = f("upstream_cluster");
     let (service, name, namespace) =
         if cluster == "outbound|8000||httpbin.default.svc.cluster.local" {
-            // The two clusters with istio service metadata in suite.yaml.
+            // The clusters with istio service metadata in suite.yaml.
             (
                 "httpbin.default.svc.cluster.local".to_string(),
                 "httpbin".to_string(),
+                "default".to_string(),
+            )
+        } else if cluster == "outbound|9080||reviews.default.svc.cluster.local" {
+            (
+                "reviews.default.svc.cluster.local".to_string(),
+                "reviews".to_string(),
                 "default".to_string(),
             )
         } else if cluster == "outbound|9000||tcp-echo.default.svc.cluster.local" {
@@ -233,10 +247,7 @@ fn labels(line: &Value, outbound: bool, tcp: bool, o: Overrides) -> Vec<(&'stati
             },
         ),
     ];
-    if tcp {
-        // TCP metrics carry the first 23 labels only (`count_tcp_labels`).
-        out.truncate(23);
-    }
+    out.truncate(keep);
     if o.tags {
         out.retain(|(k, _)| *k != "request_protocol");
         // CEL `request.method` fails when the request has no method (protocol errors): `unknown`.
@@ -271,10 +282,13 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, tcp_ports: [u16; 2], o: Over
             continue;
         }
         let n = |k: &str| text(&line[k]).parse::<u64>().unwrap_or(0);
-        let tags: String = labels(&line, outbound, tcp, o)
-            .iter()
-            .map(|(k, v)| format!("{k}=.={v};.;"))
-            .collect();
+        let encode = |keep: usize| -> String {
+            labels(&line, outbound, tcp, keep, o)
+                .iter()
+                .map(|(k, v)| format!("{k}=.={v};.;"))
+                .collect()
+        };
+        let tags = encode(if tcp { 23 } else { 25 });
         let mut series = vec![
             ("requests_total", MetricKind::Counter, 1),
             (
@@ -309,7 +323,28 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, tcp_ports: [u16; 2], o: Over
                 ),
             ];
         }
-        for (short, kind, value) in series {
+        // gRPC message counters from Envoy's grpc_stats filter state, first 20 labels.
+        let grpc_stats = &line["grpc_stats"];
+        let count = |k: &str| text(&grpc_stats[k]).parse::<u64>().unwrap_or(0);
+        let mut tagged: Vec<(String, &str, MetricKind, u64)> = series
+            .into_iter()
+            .map(|(short, kind, value)| (tags.clone(), short, kind, value))
+            .collect();
+        if grpc_stats.is_object() && text(&line["content_type"]).starts_with("application/grpc") {
+            tagged.push((
+                encode(20),
+                "request_messages_total",
+                MetricKind::Counter,
+                count("request_message_count"),
+            ));
+            tagged.push((
+                encode(20),
+                "response_messages_total",
+                MetricKind::Counter,
+                count("response_message_count"),
+            ));
+        }
+        for (tags, short, kind, value) in tagged {
             let id = metrics.define(kind, format!("istio_{tags}{short}"));
             match kind {
                 MetricKind::Counter => metrics.increment(id, value as i64),

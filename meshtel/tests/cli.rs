@@ -221,5 +221,9 @@ fn replay_with_metrics_prints_the_prometheus_text() {
     assert_eq!(counted, want.len(), "{text}");
     assert!(text.contains("# TYPE istio_tcp_sent_bytes_total counter\n"));
     // Only the Prometheus text: no access-log record.
-    assert!(!text.lines().any(|l| l.starts_with('[') || l.starts_with('{')));
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with('[') || l.starts_with('{'))
+    );
 }

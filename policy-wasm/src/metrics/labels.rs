@@ -37,6 +37,9 @@ pub const STANDARD_LABELS: [&str; 25] = [
     "grpc_response_status",
 ];
 
+/// How many leading standard labels the gRPC message counters carry (`count_peer_labels`).
+pub const PEER_LABELS: usize = 20;
+
 /// How many leading standard labels TCP metrics carry (`count_tcp_labels`).
 pub const TCP_LABELS: usize = 23;
 

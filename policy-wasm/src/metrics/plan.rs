@@ -3,7 +3,9 @@
 //! applies its `MetricConfig`s). The proxy filter runs it per request; tools can preview series.
 
 use super::encode::encode_name;
-use super::labels::{Peer, STANDARD_LABELS, TCP_LABELS, standard_values, tcp_values};
+use super::labels::{
+    PEER_LABELS, Peer, STANDARD_LABELS, TCP_LABELS, is_grpc, standard_values, tcp_values,
+};
 use crate::attributes::AttributeSource;
 use crate::cel::{Program, Value};
 use crate::model::{IstioMetric, MeshConfig};
@@ -42,9 +44,21 @@ pub enum Observation {
     TcpSent,
     /// Bytes received from downstream since the last report.
     TcpReceived,
+    /// gRPC messages the client sent on the stream (Envoy's `grpc_stats` filter state).
+    GrpcRequestMessages,
+    /// gRPC messages the server sent on the stream.
+    GrpcResponseMessages,
 }
 
 impl Observation {
+    /// True for the gRPC message counters.
+    pub fn is_grpc_messages(self) -> bool {
+        matches!(
+            self,
+            Observation::GrpcRequestMessages | Observation::GrpcResponseMessages
+        )
+    }
+
     /// True for the TCP connection metrics.
     pub fn is_tcp(self) -> bool {
         matches!(
@@ -126,6 +140,22 @@ pub const TCP_METRICS: [(IstioMetric, &str, Kind, Observation); 4] = [
         "tcp_connections_closed_total",
         Kind::Counter,
         Observation::TcpClosed,
+    ),
+];
+
+/// The two gRPC message counters.
+pub const GRPC_METRICS: [(IstioMetric, &str, Kind, Observation); 2] = [
+    (
+        IstioMetric::GrpcRequestMessages,
+        "request_messages_total",
+        Kind::Counter,
+        Observation::GrpcRequestMessages,
+    ),
+    (
+        IstioMetric::GrpcResponseMessages,
+        "response_messages_total",
+        Kind::Counter,
+        Observation::GrpcResponseMessages,
     ),
 ];
 
@@ -242,8 +272,18 @@ impl MetricsPlan {
             return Vec::new();
         }
         let standard = standard_values(attrs, mode, local);
-        let http = |o: Observation| !o.is_tcp();
-        samples(metrics, http, &standard, attrs, |o| observe(o, attrs))
+        // Message counts only for gRPC streams that Envoy's grpc_stats filter counted.
+        let messages = if is_grpc(attrs) {
+            grpc_message_counts(attrs)
+        } else {
+            None
+        };
+        let http = |o: Observation| !o.is_tcp() && (!o.is_grpc_messages() || messages.is_some());
+        samples(metrics, http, &standard, attrs, |o| match (o, messages) {
+            (Observation::GrpcRequestMessages, Some((request, _))) => request,
+            (Observation::GrpcResponseMessages, Some((_, response))) => response,
+            _ => observe(o, attrs),
+        })
     }
 
     /// True when `mode` reports any TCP metric.
@@ -310,6 +350,18 @@ fn samples(
         .collect()
 }
 
+/// The grpc_stats filter state's key.
+const GRPC_STATS: &str = "envoy.filters.http.grpc_stats";
+
+/// (request, response) message counts from Envoy's grpc_stats filter state, which a proxy-wasm
+/// host serializes as text `<request>,<response>` (observed on Envoy 1.40).
+fn grpc_message_counts(attrs: &dyn AttributeSource) -> Option<(u64, u64)> {
+    let bytes = attrs.property(&["filter_state", GRPC_STATS])?;
+    let text = core::str::from_utf8(&bytes).ok()?;
+    let (request, response) = text.split_once(',')?;
+    Some((request.trim().parse().ok()?, response.trim().parse().ok()?))
+}
+
 fn value_of(label: &Label, standard: &[String], attrs: &dyn AttributeSource) -> String {
     match &label.source {
         LabelSource::Standard(i) => standard[*i].clone(),
@@ -342,9 +394,15 @@ fn mode_plan(policy: &ModeMetrics, mode: Mode) -> Result<Vec<MetricPlan>, String
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for (metric, short_name, kind, observation) in HTTP_METRICS.into_iter().chain(TCP_METRICS) {
+    let all = HTTP_METRICS
+        .into_iter()
+        .chain(GRPC_METRICS)
+        .chain(TCP_METRICS);
+    for (metric, short_name, kind, observation) in all {
         let label_count = if observation.is_tcp() {
             TCP_LABELS
+        } else if observation.is_grpc_messages() {
+            PEER_LABELS
         } else {
             STANDARD_LABELS.len()
         };
