@@ -36,6 +36,9 @@ const METRIC_PROPERTIES: [&str; 20] = [
     "filter_state.downstream_peer.cluster",
 ];
 
+/// Filter state objects whose key has dots, by segments: Envoy's gRPC message counts.
+const DOTTED_PROPERTIES: [[&str; 2]; 1] = [["filter_state", "envoy.filters.http.grpc_stats"]];
+
 /// The recorder's root context.
 #[derive(Default)]
 pub struct Recorder;
@@ -140,15 +143,25 @@ fn write_fixture(out: &mut Vec<u8>) {
     }
     for path in METRIC_PROPERTIES {
         let segments: Vec<&str> = path.split('.').collect();
-        let Some(value) = host::property(&segments) else {
-            continue;
-        };
-        comma(&mut first, out);
-        write_text(path.as_bytes(), out);
-        out.push(b':');
-        write_text(&value, out);
+        write_string_property(path, &segments, &mut first, out);
+    }
+    for segments in DOTTED_PROPERTIES {
+        // The fixture format quotes a segment with dots: `filter_state["envoy.filters…"]`.
+        let key = format!("{}[\"{}\"]", segments[0], segments[1]);
+        write_string_property(&key, &segments, &mut first, out);
     }
     out.extend_from_slice(b"}}");
+}
+
+/// `"key":"value"` for a string property the host has.
+fn write_string_property(key: &str, segments: &[&str], first: &mut bool, out: &mut Vec<u8>) {
+    let Some(value) = host::property(segments) else {
+        return;
+    };
+    comma(first, out);
+    write_text(key.as_bytes(), out);
+    out.push(b':');
+    write_text(&value, out);
 }
 
 fn comma(first: &mut bool, out: &mut Vec<u8>) {
