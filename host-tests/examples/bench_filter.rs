@@ -32,8 +32,13 @@ fn workspace() -> PathBuf {
 }
 
 fn config(providers: &str, rule: &str) -> Vec<u8> {
+    config_with(providers, "", rule)
+}
+
+/// `default_providers` is a `meshConfig.defaultProviders` member (with its leading comma) or "".
+fn config_with(providers: &str, default_providers: &str, rule: &str) -> Vec<u8> {
     format!(
-        r#"{{"rootNamespace":"istio-system","meshConfig":{{"extensionProviders":[{providers}]}},
+        r#"{{"rootNamespace":"istio-system","meshConfig":{{"extensionProviders":[{providers}]{default_providers}}},
         "telemetry":[{{"apiVersion":"telemetry.istio.io/v1","kind":"Telemetry","metadata":{{"name":"m","namespace":"istio-system"}},
         "spec":{{"accessLogging":[{rule}]}}}}]}}"#
     )
@@ -42,12 +47,28 @@ fn config(providers: &str, rule: &str) -> Vec<u8> {
 
 /// Median ns per request over `RUNS` runs of `REQUESTS` streams.
 fn measure(module: &ProxyModule, config: &[u8], fixture: &Fixture, expect_records: usize) -> f64 {
+    measure_with_metrics(module, config, fixture, expect_records, 0)
+}
+
+/// As [`measure`], checking first that one stream reports `expect_series` metric series.
+fn measure_with_metrics(
+    module: &ProxyModule,
+    config: &[u8],
+    fixture: &Fixture,
+    expect_records: usize,
+    expect_series: usize,
+) -> f64 {
     let mut host = ProxyHost::start(module, config, fixture.root_properties.clone()).unwrap();
     let logs = host.replay_http(fixture).unwrap();
     assert_eq!(
         logs.iter().filter(|l| l.level == 2).count(),
         expect_records,
         "unexpected record count"
+    );
+    assert_eq!(
+        host.metrics().defined.len(),
+        expect_series,
+        "unexpected metric series count"
     );
     let mut samples = Vec::new();
     for _ in 0..RUNS {
@@ -112,6 +133,20 @@ fn main() {
                 ),
                 &fixture,
                 1,
+            ),
+        ),
+        (
+            "filter, TEXT record + 4 HTTP metrics",
+            measure_with_metrics(
+                &filter,
+                &config_with(
+                    text,
+                    r#","defaultProviders":{"metrics":["prometheus"]}"#,
+                    r#"{"providers":[{"name":"text"}]}"#,
+                ),
+                &fixture,
+                1,
+                4,
             ),
         ),
     ];

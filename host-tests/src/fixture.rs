@@ -37,6 +37,9 @@ struct RawFixture {
     response_trailers: Vec<(String, HeaderValue)>,
     #[serde(default)]
     properties: Map<String, Value>,
+    /// A TCP connection's events instead of an HTTP exchange.
+    #[serde(default)]
+    connection: Option<Vec<(String, u64)>>,
 }
 
 /// The listener a stream went through.
@@ -61,7 +64,23 @@ pub struct Fixture {
     pub root_properties: BTreeMap<Vec<String>, Vec<u8>>,
     /// The four header maps, in order, names lower-cased.
     pub headers: [Vec<(String, Vec<u8>)>; 4],
+    /// For a TCP connection, its events in order; `None` for an HTTP stream.
+    pub connection: Option<Vec<ConnectionEvent>>,
 }
+
+/// One event of a recorded TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionEvent {
+    /// `proxy_on_downstream_data` with this many bytes.
+    Downstream(u64),
+    /// `proxy_on_upstream_data` with this many bytes.
+    Upstream(u64),
+    /// The plugin's `proxy_on_tick` while the connection is open.
+    Tick,
+}
+
+/// The root id a TCP fixture's plugin runs under: the filter serves TCP when it ends in `tcp`.
+pub const TCP_ROOT_ID: &str = "meshtel-tcp";
 
 fn map_index(map: HeaderMap) -> usize {
     match map {
@@ -134,6 +153,26 @@ impl Fixture {
             vec!["xds".into(), "listener_direction".into()],
             encode_i64(code),
         );
+        if let Some(events) = raw.connection {
+            let events = events
+                .into_iter()
+                .enumerate()
+                .map(|(i, (kind, n))| match kind.as_str() {
+                    "downstream" => Ok(ConnectionEvent::Downstream(n)),
+                    "upstream" => Ok(ConnectionEvent::Upstream(n)),
+                    "tick" => Ok(ConnectionEvent::Tick),
+                    other => bail!(
+                        "field `connection[{i}]`: expected \"downstream\", \"upstream\" or \"tick\", got {other:?}"
+                    ),
+                })
+                .collect::<Result<_>>()?;
+            fixture.connection = Some(events);
+            // A network plugin is its own plugin instance, so its own VM when replayed.
+            fixture.root_properties.insert(
+                vec!["plugin_root_id".into()],
+                TCP_ROOT_ID.as_bytes().to_vec(),
+            );
+        }
         for (key, value) in &raw.properties {
             let segments = split_path(key)
                 .ok_or_else(|| anyhow!("field `properties.{key}`: malformed property path"))?;

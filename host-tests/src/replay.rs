@@ -1,7 +1,7 @@
 //! Replaying recorded streams through a proxy filter: one VM per sidecar (node), as in a mesh.
 
 use crate::fixture::Fixture;
-use crate::proxy::{LOG_INFO, LogRecord, Properties, ProxyHost, ProxyModule};
+use crate::proxy::{LOG_INFO, LogRecord, Metrics, Properties, ProxyHost, ProxyModule};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +24,16 @@ pub fn replay(
     plugin_configuration: &[u8],
     fixtures: &[Fixture],
 ) -> Result<Vec<Replayed>> {
+    Ok(replay_with_metrics(module, plugin_configuration, fixtures)?.0)
+}
+
+/// Like [`replay`], also returning the metrics of all VMs together, as one Envoy's stats store
+/// holds them.
+pub fn replay_with_metrics(
+    module: &ProxyModule,
+    plugin_configuration: &[u8],
+    fixtures: &[Fixture],
+) -> Result<(Vec<Replayed>, Metrics)> {
     let mut hosts: BTreeMap<Properties, ProxyHost> = BTreeMap::new();
     let mut out = Vec::with_capacity(fixtures.len());
     for fixture in fixtures {
@@ -35,7 +45,7 @@ pub fn replay(
                 fixture.root_properties.clone(),
             )?),
         };
-        let logs = host.replay_http(fixture)?;
+        let logs = host.replay(fixture)?;
         let (records, other_logs): (Vec<_>, Vec<_>) =
             logs.into_iter().partition(|l| l.level == LOG_INFO);
         out.push(Replayed {
@@ -44,5 +54,9 @@ pub fn replay(
             other_logs,
         });
     }
-    Ok(out)
+    let mut metrics = Metrics::default();
+    for host in hosts.values() {
+        metrics.merge(host.metrics());
+    }
+    Ok((out, metrics))
 }

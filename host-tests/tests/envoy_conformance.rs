@@ -4,6 +4,7 @@
 //! and passes its path in `MESHTEL_ENVOY`; ignored by a plain `cargo test`.
 
 use host_tests::envoy::{ISTIO_LOGS, Setup, compare, requests, run};
+use host_tests::proxy::prometheus::istio_lines;
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
@@ -80,11 +81,16 @@ fn record_fixtures() {
     let envoy =
         std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
     let dir = workspace().join("host-tests/fixtures/envoy");
-    let setup = istio_setup(
+    let mut setup = istio_setup(
         envoy.into(),
         "target/envoy-record",
         Some(host_tests::dist("proxy-recorder.wasm")),
     );
+    // The same access logs with Istio's standard metrics on, so that the run's Prometheus text
+    // can be compared with the recorded streams' series under wasmtime.
+    setup.plugin_config =
+        std::fs::read_to_string(workspace().join("host-tests/envoy/metrics/plugin-config.json"))
+            .unwrap();
     let cases = requests::catalogue();
     let out = run(&setup, &cases).unwrap();
     assert!(
@@ -178,7 +184,14 @@ fn record_fixtures() {
         std::fs::write(dir.join(format!("{stem}.expected")), expected).unwrap();
         written += 1;
     }
-    println!("recorded {written} fixtures into {}", dir.display());
+    let series = istio_lines(&out.prometheus);
+    assert!(!series.is_empty(), "Envoy shows no Istio series");
+    std::fs::write(dir.join("prometheus.txt"), series.join("\n") + "\n").unwrap();
+    println!(
+        "recorded {written} fixtures and {} Prometheus lines into {}",
+        series.len(),
+        dir.display()
+    );
     assert_eq!(
         written,
         out.native_text.len(),

@@ -1,9 +1,13 @@
 //! Replays every stream recorded from the real Envoy (`host-tests/fixtures/envoy/*.json`) through
 //! `dist/proxy-filter.wasm` under the wasmtime host: the records must equal, byte for byte, the
-//! lines Envoy's native logger wrote for that stream (`*.expected`, TEXT then JSON).
+//! lines Envoy's native logger wrote for that stream (`*.expected`, TEXT then JSON), and the
+//! metrics they report must render as the Istio series of Envoy's `/stats/prometheus` from the
+//! same run (`prometheus.txt`).
 
+use host_tests::envoy::DEPLOY_ENVOY;
 use host_tests::fixture::Fixture;
-use host_tests::replay::replay;
+use host_tests::proxy::prometheus::{istio_lines, render, same_line, stats_tag_names};
+use host_tests::replay::{replay, replay_with_metrics};
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
@@ -13,16 +17,54 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-#[test]
-fn recorded_streams_replay_to_envoys_own_lines() {
+fn recorded() -> (PathBuf, Vec<PathBuf>) {
     let dir = workspace().join("host-tests/fixtures/envoy");
-    let config = std::fs::read(workspace().join("host-tests/envoy/plugin-config.json")).unwrap();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
+    (dir, paths)
+}
+
+#[test]
+fn recorded_streams_replay_to_envoys_prometheus_series() {
+    let (dir, paths) = recorded();
+    let config =
+        std::fs::read(workspace().join("host-tests/envoy/metrics/plugin-config.json")).unwrap();
+    let fixtures: Vec<Fixture> = paths.iter().map(|p| Fixture::load(p).unwrap()).collect();
+    let module = host_tests::proxy_filter().unwrap();
+    let (_, metrics) = replay_with_metrics(&module, &config, &fixtures).unwrap();
+    let got = istio_lines(&render(&metrics, &stats_tag_names(DEPLOY_ENVOY)));
+    let want = istio_lines(&std::fs::read_to_string(dir.join("prometheus.txt")).unwrap());
+    let missing: Vec<&String> = want
+        .iter()
+        .filter(|w| !got.iter().any(|g| same_line(w, g)))
+        .collect();
+    let extra: Vec<&String> = got
+        .iter()
+        .filter(|g| !want.iter().any(|w| same_line(w, g)))
+        .collect();
+    println!(
+        "replay of recorded Envoy streams: {}/{} Prometheus lines equal to Envoy's",
+        want.len() - missing.len(),
+        want.len()
+    );
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} of Envoy's lines missing, {} unexpected; first missing:\n{}\nfirst unexpected:\n{}",
+        missing.len(),
+        extra.len(),
+        missing.first().map_or("-", |s| s.as_str()),
+        extra.first().map_or("-", |s| s.as_str()),
+    );
+}
+
+#[test]
+fn recorded_streams_replay_to_envoys_own_lines() {
+    let (dir, paths) = recorded();
+    let config = std::fs::read(workspace().join("host-tests/envoy/plugin-config.json")).unwrap();
     assert!(
         paths.len() >= 40,
         "only {} recorded streams in {}",

@@ -3,8 +3,8 @@
 //! access log implies under Istio's label rules, with and without overrides; the recorded fixtures
 //! replayed under wasmtime must render the same series.
 
-use host_tests::envoy::{DEPLOY_ENVOY, ISTIO_LOGS, Output, Setup, requests, run};
-use host_tests::proxy::prometheus::{render, stats_tag_names};
+use host_tests::envoy::{DEPLOY_ENVOY, Envoy, ISTIO_LOGS, Output, Setup, compare, requests, tcp};
+use host_tests::proxy::prometheus::{istio_lines, render, same_line as same, stats_tag_names};
 use host_tests::proxy::{MetricKind, Metrics};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -32,21 +32,84 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         outbound_logs: logs.clone(),
         inbound_logs: logs,
     };
-    let out = run(&setup, &requests::catalogue()).unwrap();
+    let envoy = Envoy::start(&setup).unwrap();
+    for (i, case) in requests::catalogue().iter().enumerate() {
+        // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
+        let _ = requests::send(case, i, envoy.outbound_port());
+    }
+    for case in tcp::catalogue() {
+        tcp::send(&case, envoy.tcp_port())
+            .unwrap_or_else(|e| panic!("TCP case {}: {e}", case.name));
+    }
+    let out = envoy.stop().unwrap();
     assert!(
         out.wasm_failures.is_empty(),
         "the VM failed:\n{}",
         out.wasm_failures.join("\n")
     );
+    // The filter's records, TCP connections included, equal Envoy's own TEXT and JSON lines,
+    // except a TCP connection's %DURATION%: Envoy measures it when its tcp_proxy logs, after the
+    // filter's on_log, so the filter's value must be a number no larger than Envoy's.
+    let (native, native_ms): (Vec<Vec<u8>>, Vec<Option<u64>>) = out
+        .native_text
+        .iter()
+        .chain(&out.native_json)
+        .map(|l| split_tcp_duration(l))
+        .unzip();
+    let (records, record_ms): (Vec<Vec<u8>>, Vec<Option<u64>>) = out
+        .filter_records
+        .iter()
+        .map(|l| split_tcp_duration(l))
+        .unzip();
+    let (identical, total, first) = compare(&native, &records);
+    println!("envoy metrics scenario records: {identical}/{total} identical");
+    assert_eq!(
+        identical,
+        total,
+        "records differ:\n{}",
+        first.unwrap_or_default()
+    );
+    let tcp_ms = |v: &[Option<u64>]| v.iter().flatten().sum::<u64>();
+    let tcp_lines = |v: &[Option<u64>]| v.iter().flatten().count();
+    assert_eq!(tcp_lines(&native_ms), tcp_lines(&record_ms));
+    assert!(
+        tcp_ms(&record_ms) <= tcp_ms(&native_ms),
+        "the filter's TCP durations ({} ms in all) exceed Envoy's ({} ms)",
+        tcp_ms(&record_ms),
+        tcp_ms(&native_ms)
+    );
+    println!(
+        "TCP records: {} lines, durations {} ms (filter) <= {} ms (Envoy)",
+        tcp_lines(&native_ms),
+        tcp_ms(&record_ms),
+        tcp_ms(&native_ms)
+    );
     out
 }
 
-/// The Istio series lines of a Prometheus text (`# TYPE` lines included).
-fn istio_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| l.starts_with("istio_") || l.starts_with("# TYPE istio_"))
-        .map(str::to_string)
-        .collect()
+/// A TCP line (cluster `…|9000|…`) with its %DURATION% replaced by `D`, and that duration; other
+/// lines unchanged.
+fn split_tcp_duration(line: &[u8]) -> (Vec<u8>, Option<u64>) {
+    let text = String::from_utf8_lossy(line);
+    if !text.contains("|9000|") {
+        return (line.to_vec(), None);
+    }
+    if let Some(at) = text.find("\"duration\":") {
+        let start = at + "\"duration\":".len();
+        let end = start
+            + text[start..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(0);
+        let masked = format!("{}D{}", &text[..start], &text[end..]);
+        return (masked.into_bytes(), text[start..end].parse().ok());
+    }
+    // TEXT: `[start] "- - -" 0 - - - "-" RECEIVED SENT DURATION …`
+    let mut fields: Vec<&str> = text.split(' ').collect();
+    let ms = fields.get(11).and_then(|f| f.parse().ok());
+    if fields.len() > 11 {
+        fields[11] = "D";
+    }
+    (fields.join(" ").into_bytes(), ms)
 }
 
 /// What the overrides scenario changes (mirrors plugin-config-overrides.json).
@@ -62,7 +125,15 @@ struct Overrides {
 
 /// Istio's labels for one native log line, written out from istio-metrics.md §3 for this suite's
 /// node (sleep, default, Kubernetes, app=sleep, version=v1), its clusters and no peer metadata.
-fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, String)> {
+/// `keep` is how many leading standard labels the metric carries (25 HTTP, 23 TCP, 20 gRPC
+/// message counters).
+fn labels(
+    line: &Value,
+    outbound: bool,
+    tcp: bool,
+    keep: usize,
+    o: Overrides,
+) -> Vec<(&'static str, String)> {
     let f = |k: &str| text(&line[k]);
     let unknown = || "unknown".to_string();
     let local = [
@@ -93,10 +164,22 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
     let cluster = f("upstream_cluster");
     let (service, name, namespace) =
         if cluster == "outbound|8000||httpbin.default.svc.cluster.local" {
-            // The only cluster with istio service metadata in suite.yaml.
+            // The clusters with istio service metadata in suite.yaml.
             (
                 "httpbin.default.svc.cluster.local".to_string(),
                 "httpbin".to_string(),
+                "default".to_string(),
+            )
+        } else if cluster == "outbound|9080||reviews.default.svc.cluster.local" {
+            (
+                "reviews.default.svc.cluster.local".to_string(),
+                "reviews".to_string(),
+                "default".to_string(),
+            )
+        } else if cluster == "outbound|9000||tcp-echo.default.svc.cluster.local" {
+            (
+                "tcp-echo.default.svc.cluster.local".to_string(),
+                "tcp-echo".to_string(),
                 "default".to_string(),
             )
         } else if outbound {
@@ -140,7 +223,14 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
         ("destination_cluster", destination[7].clone()),
         (
             "request_protocol",
-            if grpc { "grpc" } else { "http" }.into(),
+            if tcp {
+                "tcp"
+            } else if grpc {
+                "grpc"
+            } else {
+                "http"
+            }
+            .into(),
         ),
         ("response_flags", f("response_flags")),
         (
@@ -157,6 +247,7 @@ fn labels(line: &Value, outbound: bool, o: Overrides) -> Vec<(&'static str, Stri
             },
         ),
     ];
+    out.truncate(keep);
     if o.tags {
         out.retain(|(k, _)| *k != "request_protocol");
         // CEL `request.method` fails when the request has no method (protocol errors): `unknown`.
@@ -175,7 +266,7 @@ fn text(v: &Value) -> String {
 }
 
 /// The series Envoy's native lines imply, as a host metric store (names encoded by this test).
-fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
+fn expected(native: &[Vec<u8>], outbound_port: u16, tcp_ports: [u16; 2], o: Overrides) -> Metrics {
     let mut metrics = Metrics::default();
     for raw in native {
         let Ok(line) = serde_json::from_slice::<Value>(raw) else {
@@ -184,15 +275,20 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
         if line.get("listener_port").is_none() {
             continue; // one of the Istio-format lines
         }
-        let outbound = text(&line["listener_port"]) == outbound_port.to_string();
+        let port = text(&line["listener_port"]);
+        let tcp = tcp_ports.iter().any(|p| p.to_string() == port);
+        let outbound = port == outbound_port.to_string() || port == tcp_ports[0].to_string();
         if !outbound && o.no_server {
             continue;
         }
         let n = |k: &str| text(&line[k]).parse::<u64>().unwrap_or(0);
-        let tags: String = labels(&line, outbound, o)
-            .iter()
-            .map(|(k, v)| format!("{k}=.={v};.;"))
-            .collect();
+        let encode = |keep: usize| -> String {
+            labels(&line, outbound, tcp, keep, o)
+                .iter()
+                .map(|(k, v)| format!("{k}=.={v};.;"))
+                .collect()
+        };
+        let tags = encode(if tcp { 23 } else { 25 });
         let mut series = vec![
             ("requests_total", MetricKind::Counter, 1),
             (
@@ -214,7 +310,41 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
         if outbound && o.no_client_duration {
             series.retain(|s| s.0 != "request_duration_milliseconds");
         }
-        for (short, kind, value) in series {
+        if tcp {
+            // One connection: opened and closed once, bytes as Envoy counted them.
+            series = vec![
+                ("tcp_connections_opened_total", MetricKind::Counter, 1),
+                ("tcp_connections_closed_total", MetricKind::Counter, 1),
+                ("tcp_sent_bytes_total", MetricKind::Counter, n("bytes_sent")),
+                (
+                    "tcp_received_bytes_total",
+                    MetricKind::Counter,
+                    n("bytes_received"),
+                ),
+            ];
+        }
+        // gRPC message counters from Envoy's grpc_stats filter state, first 20 labels.
+        let grpc_stats = &line["grpc_stats"];
+        let count = |k: &str| text(&grpc_stats[k]).parse::<u64>().unwrap_or(0);
+        let mut tagged: Vec<(String, &str, MetricKind, u64)> = series
+            .into_iter()
+            .map(|(short, kind, value)| (tags.clone(), short, kind, value))
+            .collect();
+        if grpc_stats.is_object() && text(&line["content_type"]).starts_with("application/grpc") {
+            tagged.push((
+                encode(20),
+                "request_messages_total",
+                MetricKind::Counter,
+                count("request_message_count"),
+            ));
+            tagged.push((
+                encode(20),
+                "response_messages_total",
+                MetricKind::Counter,
+                count("response_message_count"),
+            ));
+        }
+        for (tags, short, kind, value) in tagged {
             let id = metrics.define(kind, format!("istio_{tags}{short}"));
             match kind {
                 MetricKind::Counter => metrics.increment(id, value as i64),
@@ -225,27 +355,10 @@ fn expected(native: &[Vec<u8>], outbound_port: u16, o: Overrides) -> Metrics {
     metrics
 }
 
-/// Equal lines; `_sum` values (circllhist approximations printed with 32 digits) to 1e-9 relative.
-fn same(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    let (Some((ka, va)), Some((kb, vb))) = (a.rsplit_once(' '), b.rsplit_once(' ')) else {
-        return false;
-    };
-    if ka != kb || !ka.contains("_sum") {
-        return false;
-    }
-    match (va.parse::<f64>(), vb.parse::<f64>()) {
-        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-        _ => false,
-    }
-}
-
 fn check(out: &Output, o: Overrides) -> (usize, usize) {
     let tags = stats_tag_names(DEPLOY_ENVOY);
     let want = istio_lines(&render(
-        &expected(&out.native_all, out.outbound_port, o),
+        &expected(&out.native_all, out.outbound_port, out.tcp_ports, o),
         &tags,
     ));
     let got = istio_lines(&out.prometheus);

@@ -1,9 +1,12 @@
-//! `meshtel replay`: recorded streams through the built proxy filter, records printed as written.
+//! `meshtel replay`: recorded streams through the built proxy filter, records printed as written,
+//! or with `--metrics` the Prometheus text Envoy would serve for the filter's metrics.
 
 use anyhow::{Context, Result};
+use host_tests::envoy::DEPLOY_ENVOY;
 use host_tests::fixture::Fixture;
 use host_tests::proxy::ProxyModule;
-use host_tests::replay::replay;
+use host_tests::proxy::prometheus::{render, stats_tag_names};
+use host_tests::replay::replay_with_metrics;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +20,10 @@ pub struct Args {
     /// The filter module to load.
     #[arg(long, default_value = "dist/proxy-filter.wasm")]
     module: PathBuf,
+    /// Print the metrics as Envoy's `/stats/prometheus` would (with `deploy/envoy.yaml`'s
+    /// `stats_tags`) instead of the records.
+    #[arg(long)]
+    metrics: bool,
     /// Recorded stream fixtures (JSON), replayed in order.
     #[arg(required = true)]
     fixtures: Vec<PathBuf>,
@@ -33,7 +40,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(Fixture::load)
         .collect::<Result<Vec<_>>>()?;
     let mut stdout = std::io::stdout().lock();
-    for stream in replay(&module, &config, &fixtures)? {
+    let (streams, metrics) = replay_with_metrics(&module, &config, &fixtures)?;
+    if args.metrics {
+        stdout.write_all(render(&metrics, &stats_tag_names(DEPLOY_ENVOY)).as_bytes())?;
+    }
+    for stream in streams {
         for log in &stream.other_logs {
             eprintln!(
                 "{}: {}",
@@ -41,7 +52,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 String::from_utf8_lossy(&log.message)
             );
         }
-        for record in &stream.records {
+        for record in stream.records.iter().filter(|_| !args.metrics) {
             stdout.write_all(record)?;
             stdout.write_all(b"\n")?;
         }

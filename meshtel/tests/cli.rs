@@ -181,3 +181,49 @@ fn replay_prints_the_records_of_recorded_streams() {
     let expected = std::fs::read(workspace().join("examples/aks-brief/expected.log")).unwrap();
     assert_eq!(out.stdout, expected);
 }
+
+#[test]
+fn replay_with_metrics_prints_the_prometheus_text() {
+    let dir = workspace().join("host-tests/fixtures/metrics");
+    let mut args = vec![
+        "replay".to_string(),
+        "--metrics".into(),
+        "--config".into(),
+        "host-tests/envoy/metrics/plugin-config.json".into(),
+    ];
+    let mut fixtures: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.display().to_string())
+        .collect();
+    fixtures.sort();
+    args.extend(fixtures);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = meshtel(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The hand-derived series of the fixtures, label order as deploy/envoy.yaml's stats_tags.
+    let expected = std::fs::read_to_string(dir.join("expected.prom")).unwrap();
+    let want: Vec<&str> = expected.lines().filter(|l| !l.starts_with('#')).collect();
+    for line in &want {
+        assert!(text.lines().any(|l| l == *line), "missing: {line}");
+    }
+    let counted = text
+        .lines()
+        .filter(|l| l.starts_with("istio_") && !l.contains("_bucket{") && !l.contains("_sum{"))
+        .count();
+    assert_eq!(counted, want.len(), "{text}");
+    assert!(text.contains("# TYPE istio_tcp_sent_bytes_total counter\n"));
+    // Only the Prometheus text: no access-log record.
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with('[') || l.starts_with('{'))
+    );
+}

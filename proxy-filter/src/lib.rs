@@ -16,6 +16,8 @@ mod metrics;
 mod record;
 #[cfg(not(feature = "record"))]
 mod root;
+#[cfg(not(feature = "record"))]
+mod tcp;
 
 /// The root context the host gets for each plugin instance.
 #[cfg(not(feature = "record"))]

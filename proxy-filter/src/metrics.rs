@@ -3,7 +3,7 @@
 
 use crate::host::{self, METRIC_COUNTER, METRIC_HISTOGRAM};
 use policy_wasm::attributes::AttributeSource;
-use policy_wasm::metrics::{Kind, MetricsPlan, Peer, Sample};
+use policy_wasm::metrics::{Kind, MetricsPlan, Peer, Sample, TcpReport};
 use policy_wasm::workload::Mode;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -30,6 +30,23 @@ impl Reporter {
         for sample in self.plan.http_samples(mode, attrs, &self.local) {
             self.emit(sample);
         }
+    }
+
+    /// Reports one TCP connection's counts since its previous report.
+    pub fn report_tcp(&self, mode: Mode, attrs: &dyn AttributeSource, report: &TcpReport) {
+        for sample in self.plan.tcp_samples(mode, attrs, &self.local, report) {
+            self.emit(sample);
+        }
+    }
+
+    /// True when either mode reports TCP metrics.
+    pub fn has_tcp(&self) -> bool {
+        self.plan.has_tcp(Mode::Client) || self.plan.has_tcp(Mode::Server)
+    }
+
+    /// How often open connections report, in milliseconds.
+    pub fn reporting_interval_ms(&self) -> u32 {
+        self.plan.reporting_interval_ms
     }
 
     fn emit(&self, sample: Sample) {

@@ -9,6 +9,35 @@ use policy_wasm::attributes::{Encoding, HeaderMap, PROPERTY_ENCODINGS, decode_i6
 /// Node metadata keys an Istio sidecar carries and the fixtures keep.
 const NODE_METADATA: [&str; 4] = ["NAMESPACE", "WORKLOAD_NAME", "CLUSTER_ID", "LABELS"];
 
+/// Properties Istio's metric labels read that `PROPERTY_ENCODINGS` does not list (strings):
+/// destination service from cluster metadata, the client-side peer fallback from upstream host
+/// metadata, upstream SANs (principals), and the peer metadata Istio places in filter state.
+const METRIC_PROPERTIES: [&str; 20] = [
+    "xds.cluster_metadata.filter_metadata.istio.services.0.host",
+    "xds.cluster_metadata.filter_metadata.istio.services.0.name",
+    "xds.cluster_metadata.filter_metadata.istio.services.0.namespace",
+    "xds.upstream_host_metadata.filter_metadata.istio.workload",
+    "upstream.uri_san_local_certificate",
+    "upstream.uri_san_peer_certificate",
+    "filter_state.upstream_peer.workload",
+    "filter_state.upstream_peer.namespace",
+    "filter_state.upstream_peer.app",
+    "filter_state.upstream_peer.version",
+    "filter_state.upstream_peer.service",
+    "filter_state.upstream_peer.revision",
+    "filter_state.upstream_peer.cluster",
+    "filter_state.downstream_peer.workload",
+    "filter_state.downstream_peer.namespace",
+    "filter_state.downstream_peer.app",
+    "filter_state.downstream_peer.version",
+    "filter_state.downstream_peer.service",
+    "filter_state.downstream_peer.revision",
+    "filter_state.downstream_peer.cluster",
+];
+
+/// Filter state objects whose key has dots, by segments: Envoy's gRPC message counts.
+const DOTTED_PROPERTIES: [[&str; 2]; 1] = [["filter_state", "envoy.filters.http.grpc_stats"]];
+
 /// The recorder's root context.
 #[derive(Default)]
 pub struct Recorder;
@@ -103,7 +132,27 @@ fn write_fixture(out: &mut Vec<u8>) {
         out.push(b':');
         write_typed(*encoding, &value, out);
     }
+    for path in METRIC_PROPERTIES {
+        let segments: Vec<&str> = path.split('.').collect();
+        write_string_property(path, &segments, &mut first, out);
+    }
+    for segments in DOTTED_PROPERTIES {
+        // The fixture format quotes a segment with dots: `filter_state["envoy.filters…"]`.
+        let key = format!("{}[\"{}\"]", segments[0], segments[1]);
+        write_string_property(&key, &segments, &mut first, out);
+    }
     out.extend_from_slice(b"}}");
+}
+
+/// `"key":"value"` for a string property the host has.
+fn write_string_property(key: &str, segments: &[&str], first: &mut bool, out: &mut Vec<u8>) {
+    let Some(value) = host::property(segments) else {
+        return;
+    };
+    comma(first, out);
+    write_text(key.as_bytes(), out);
+    out.push(b':');
+    write_text(&value, out);
 }
 
 fn comma(first: &mut bool, out: &mut Vec<u8>) {

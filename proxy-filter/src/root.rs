@@ -1,9 +1,12 @@
-//! The root context (configuration) and the HTTP stream context (one record per request).
+//! The root context (configuration) and the HTTP stream context (one record per request). A
+//! plugin whose root id ends in `tcp` (Istio: a NETWORK `WasmPlugin` named so) serves TCP
+//! connections instead ([`crate::tcp`]).
 
-use crate::abi::{HttpContext, RootContext};
+use crate::abi::{HttpContext, RootContext, StreamContext};
 use crate::config;
 use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
 use crate::metrics::Reporter;
+use crate::tcp::{Connection, Connections, report_open};
 use policy_wasm::attributes::{AttributeSource, decode_pairs};
 use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
@@ -16,12 +19,25 @@ use std::rc::Rc;
 pub struct Root {
     plan: Option<Rc<Plan>>,
     metrics: Option<Rc<Reporter>>,
+    /// Serves TCP connections (root id ending in `tcp`) rather than HTTP streams.
+    tcp: bool,
+    /// Open TCP connections, reported on each tick.
+    connections: Connections,
+}
+
+/// Envoy's `root_id` of this plugin instance (Istio: the WasmPlugin's `pluginName`).
+fn serves_tcp() -> bool {
+    host::property(&["plugin_root_id"]).is_some_and(|id| id.ends_with(b"tcp"))
 }
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         match build_plan() {
             Ok((plan, metrics)) => {
+                self.tcp = serves_tcp();
+                if self.tcp && metrics.has_tcp() {
+                    crate::tcp::set_tick_period(metrics.reporting_interval_ms());
+                }
                 self.metrics = Some(Rc::new(metrics));
                 for warning in &plan.warnings {
                     host::log(LEVEL_WARN, format!("meshtel: {warning}").as_bytes());
@@ -41,10 +57,28 @@ impl RootContext for Root {
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        if self.tcp {
+            return None;
+        }
         Some(Box::new(Stream {
             plan: self.plan.clone(),
             metrics: self.metrics.clone(),
         }))
+    }
+
+    fn create_stream_context(&self, context_id: u32) -> Option<Box<dyn StreamContext>> {
+        Some(Box::new(Connection::new(
+            context_id,
+            self.plan.clone(),
+            self.metrics.clone(),
+            self.connections.clone(),
+        )))
+    }
+
+    fn on_tick(&mut self) {
+        if let Some(metrics) = &self.metrics {
+            report_open(metrics, &self.connections);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! access log, and collecting both sides for comparison.
 
 pub mod requests;
+pub mod tcp;
 pub mod upstream;
 
 use anyhow::{Context, Result, bail};
@@ -73,6 +74,8 @@ pub struct Output {
     pub outbound_port: u16,
     /// Envoy's `/stats/prometheus` after every request (and a stats flush).
     pub prometheus: String,
+    /// The TCP listeners' ports (outbound, inbound), to tell their log lines apart.
+    pub tcp_ports: [u16; 2],
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -101,8 +104,32 @@ fn wasm_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
     )
 }
 
-/// The suite's bootstrap with every placeholder filled.
-pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
+/// The filter as a network filter in front of `tcp_proxy` (root id `meshtel-tcp`, which makes
+/// the filter serve TCP connections).
+fn wasm_network_filter_yaml(module: &Path, configuration: &str) -> String {
+    let config = serde_json::to_string(configuration).unwrap_or_default();
+    format!(
+        "      - name: envoy.filters.network.wasm
+        typed_config:
+          \"@type\": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+          config:
+            name: meshtel-tcp
+            root_id: meshtel-tcp
+            configuration:
+              \"@type\": type.googleapis.com/google.protobuf.StringValue
+              value: {config}
+            vm_config:
+              vm_id: meshtel-tcp
+              runtime: envoy.wasm.runtime.v8
+              code: {{local: {{filename: {}}}}}
+",
+        module.display()
+    )
+}
+
+/// The suite's bootstrap with every placeholder filled; `ports` are admin, outbound, inbound,
+/// app, TCP outbound, TCP inbound.
+pub fn bootstrap(setup: &Setup, ports: [u16; 6]) -> Result<String> {
     let template = include_str!("../../envoy/suite.yaml");
     let mut filters = match &setup.filter {
         Some(filter) => wasm_filter_yaml("meshtel", filter, &setup.plugin_config),
@@ -111,13 +138,20 @@ pub fn bootstrap(setup: &Setup, ports: [u16; 4]) -> Result<String> {
     if let Some(recorder) = &setup.recorder {
         filters.push_str(&wasm_filter_yaml("recorder", recorder, "{}"));
     }
-    let [admin, outbound, inbound, app] = ports;
+    let tcp_filters = match &setup.filter {
+        Some(filter) => wasm_network_filter_yaml(filter, &setup.plugin_config),
+        None => String::new(),
+    };
+    let [admin, outbound, inbound, app, tcp_outbound, tcp_inbound] = ports;
     Ok(template
         .replace("{{STATS_CONFIG}}\n", &deploy_stats_config())
         .replace("{{ADMIN_PORT}}", &admin.to_string())
         .replace("{{OUTBOUND_PORT}}", &outbound.to_string())
         .replace("{{INBOUND_PORT}}", &inbound.to_string())
         .replace("{{APP_PORT}}", &app.to_string())
+        .replace("{{TCP_OUTBOUND_PORT}}", &tcp_outbound.to_string())
+        .replace("{{TCP_INBOUND_PORT}}", &tcp_inbound.to_string())
+        .replace("{{TCP_WASM_FILTERS}}\n", &tcp_filters)
         .replace("{{OUTBOUND_LOGS}}\n", &indent(&setup.outbound_logs))
         .replace("{{INBOUND_LOGS}}\n", &indent(&setup.inbound_logs))
         .replace("{{WASM_FILTERS}}\n", &filters)
@@ -149,7 +183,7 @@ fn http_get(port: u16, path: &str, method: &str) -> Result<String> {
 pub struct Envoy {
     child: Running,
     _app: upstream::Upstream,
-    ports: [u16; 4],
+    ports: [u16; 6],
     work_dir: PathBuf,
 }
 
@@ -159,7 +193,14 @@ impl Envoy {
         let _ = std::fs::remove_dir_all(&setup.work_dir);
         std::fs::create_dir_all(&setup.work_dir)?;
         let app = upstream::Upstream::start()?;
-        let ports = [free_port()?, free_port()?, free_port()?, app.port];
+        let ports = [
+            free_port()?,
+            free_port()?,
+            free_port()?,
+            app.port,
+            free_port()?,
+            free_port()?,
+        ];
         let config = setup.work_dir.join("envoy.yaml");
         std::fs::write(&config, bootstrap(setup, ports)?)?;
         let log = std::fs::File::create(setup.work_dir.join("envoy.log"))?;
@@ -217,6 +258,11 @@ impl Envoy {
         self.ports[1]
     }
 
+    /// The outbound TCP listener's port (tcp_proxy to the inbound TCP listener, then the app).
+    pub fn tcp_port(&self) -> u16 {
+        self.ports[4]
+    }
+
     /// The admin port.
     pub fn admin_port(&self) -> u16 {
         self.ports[0]
@@ -237,8 +283,10 @@ impl Envoy {
             std::thread::sleep(Duration::from_millis(50));
         }
         let (dir, port) = (self.work_dir.clone(), self.ports[1]);
+        let tcp_ports = [self.ports[4], self.ports[5]];
         drop(self);
         let mut out = collect(&dir, port)?;
+        out.tcp_ports = tcp_ports;
         std::fs::write(dir.join("prometheus.txt"), &prometheus)?;
         out.prometheus = prometheus;
         Ok(out)

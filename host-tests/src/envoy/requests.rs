@@ -122,6 +122,14 @@ fn h2(method: &'static str, path: &str, headers: &[&str], body: Option<&str>) ->
     }
 }
 
+/// A file holding one gRPC message frame (uncompressed, 5 bytes of payload), for curl's
+/// `--data-binary @file` (the frame has NUL bytes, which no argument can carry).
+fn grpc_frame_file() -> String {
+    let path = std::env::temp_dir().join("meshtel-grpc-frame.bin");
+    let _ = std::fs::write(&path, b"\0\0\0\0\x05hello");
+    format!("@{}", path.display())
+}
+
 /// Every case, in the order they are sent.
 pub fn catalogue() -> Vec<Case> {
     let raw: Vec<(&'static str, Raw)> = vec![
@@ -250,6 +258,15 @@ pub fn catalogue() -> Vec<Case> {
             h2("GET", "/status/418", &["user-agent: curl/8.9.1"], None),
         ),
         ("h2-no-route", h2("GET", "/nr", &[], None)),
+        (
+            "grpc-unary",
+            h2(
+                "POST",
+                "/reviews.Reviews/Get",
+                &["content-type: application/grpc", "te: trailers"],
+                Some(&grpc_frame_file()),
+            ),
+        ),
     ];
     for (name, request) in h2_cases {
         cases.push(Case { name, request });

@@ -54,7 +54,7 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let line = read_line(&mut reader)?;
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let (mut length, mut chunked) = (0usize, false);
+    let (mut length, mut chunked, mut protobuf) = (0usize, false, false);
     loop {
         let header = read_line(&mut reader)?;
         if header.is_empty() || header == "\r\n" {
@@ -66,6 +66,10 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         }
         if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
             chunked = true;
+        }
+        // Envoy's gRPC reverse bridge sends x-protobuf and wants the same type back.
+        if lower.starts_with("content-type:") && lower.contains("application/x-protobuf") {
+            protobuf = true;
         }
     }
     let received = if chunked {
@@ -96,8 +100,13 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     } else {
         &body
     };
+    let content_type = if protobuf {
+        "application/x-protobuf"
+    } else {
+        "text/plain"
+    };
     let head = format!(
-        "HTTP/1.1 {status} {}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         reason(status),
         body.len()
     );

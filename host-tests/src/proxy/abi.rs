@@ -317,6 +317,10 @@ fn define_metrics(linker: &mut Linker<HostState>) -> Result<()> {
 /// Header maps visible in `phase`: request maps from request headers on, response maps from
 /// response headers on, everything in `on_log`.
 pub fn map_visible(map: i32, phase: Phase) -> bool {
+    if phase == Phase::Connection {
+        // A TCP connection has no header maps.
+        return false;
+    }
     match map {
         0 | 1 => phase >= Phase::RequestHeaders,
         2 | 3 => phase >= Phase::ResponseHeaders,

@@ -87,6 +87,18 @@ impl Metrics {
         }
     }
 
+    /// Adds `other`'s values into these, by name and kind: the metrics of several VMs sharing
+    /// one Envoy's stats store.
+    pub fn merge(&mut self, other: &Metrics) {
+        for m in &other.defined {
+            let id = self.define(m.kind, m.name.clone());
+            self.define_calls -= 1;
+            let mine = &mut self.defined[id as usize - 1];
+            mine.value = mine.value.saturating_add(m.value);
+            mine.samples.extend_from_slice(&m.samples);
+        }
+    }
+
     /// `proxy_get_metric`.
     pub fn get(&self, id: u32) -> Option<u64> {
         let m = self.defined.get((id as usize).checked_sub(1)?)?;

@@ -9,7 +9,7 @@ pub mod prometheus;
 pub use abi::status;
 pub use metrics::{Metric, MetricKind, Metrics};
 
-use crate::fixture::Fixture;
+use crate::fixture::{ConnectionEvent, Fixture};
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -54,6 +54,8 @@ pub enum Phase {
     ResponseHeaders,
     /// `proxy_on_log`.
     Log,
+    /// A TCP connection, from `proxy_on_new_connection` to `proxy_on_delete`.
+    Connection,
 }
 
 /// Everything the host functions act on.
@@ -187,6 +189,11 @@ pub struct ProxyHost {
     crashed: Option<String>,
 }
 
+/// `proxy_peer_type_t` LOCAL.
+const PEER_LOCAL: i32 = 1;
+/// `proxy_peer_type_t` REMOTE.
+const PEER_REMOTE: i32 = 2;
+
 /// Root context id, as Envoy numbers it.
 const ROOT_ID: u32 = 1;
 
@@ -314,6 +321,95 @@ impl ProxyHost {
         }
         result.with_context(|| format!("replaying {}", fixture.path.display()))?;
         Ok(self.store.data().logs[before..].to_vec())
+    }
+
+    /// Replays one TCP connection in Envoy's order (context.cc `onNewConnection`, `onCloseTCP`):
+    /// context create, new connection, the fixture's data and tick events, downstream close
+    /// (remote), upstream close (local), done, log, delete. Returns what the guest logged,
+    /// ticks included.
+    pub fn replay_tcp(&mut self, fixture: &Fixture) -> Result<Vec<LogRecord>> {
+        let events = fixture.connection.as_deref().unwrap_or_default();
+        let id = self.next_id;
+        self.next_id += 1;
+        let before = self.store.data().logs.len();
+        {
+            let state = self.store.data_mut();
+            state.stream = Some(fixture.clone());
+            state.stream_properties = raw_keys(&fixture.properties);
+            state.set_properties.clear();
+            state.clock_ns = fixture.property_time_ns().unwrap_or(0);
+            state.live_contexts.insert(id);
+            state.effective_context = id;
+            state.phase = Phase::Connection;
+        }
+        let ctx = Val::I32(id as i32);
+        let root = Val::I32(self.root_id as i32);
+        let result = (|| -> Result<()> {
+            self.call_optional::<()>("proxy_on_context_create", &[ctx, root])?;
+            self.call_optional::<i32>("proxy_on_new_connection", &[ctx])?;
+            for event in events {
+                self.store.data_mut().effective_context = id;
+                match *event {
+                    ConnectionEvent::Downstream(n) => self.call_optional::<i32>(
+                        "proxy_on_downstream_data",
+                        &[ctx, Val::I32(n as i32), Val::I32(0)],
+                    )?,
+                    ConnectionEvent::Upstream(n) => self.call_optional::<i32>(
+                        "proxy_on_upstream_data",
+                        &[ctx, Val::I32(n as i32), Val::I32(0)],
+                    )?,
+                    ConnectionEvent::Tick => {
+                        self.store.data_mut().effective_context = self.root_id;
+                        self.call_optional::<()>("proxy_on_tick", &[root])?;
+                        None
+                    }
+                };
+            }
+            self.store.data_mut().effective_context = id;
+            self.call_optional::<()>(
+                "proxy_on_downstream_connection_close",
+                &[ctx, Val::I32(PEER_REMOTE)],
+            )?;
+            self.call_optional::<()>(
+                "proxy_on_upstream_connection_close",
+                &[ctx, Val::I32(PEER_LOCAL)],
+            )?;
+            self.call_optional::<i32>("proxy_on_done", &[ctx])?;
+            self.call_optional::<()>("proxy_on_log", &[ctx])?;
+            self.call_optional::<()>("proxy_on_delete", &[ctx])?;
+            Ok(())
+        })();
+        {
+            let state = self.store.data_mut();
+            state.live_contexts.remove(&id);
+            state.stream = None;
+            state.phase = Phase::None;
+            state.effective_context = ROOT_ID;
+        }
+        result.with_context(|| format!("replaying {}", fixture.path.display()))?;
+        Ok(self.store.data().logs[before..].to_vec())
+    }
+
+    /// Replays `fixture` as what it records: a TCP connection or an HTTP stream.
+    pub fn replay(&mut self, fixture: &Fixture) -> Result<Vec<LogRecord>> {
+        if fixture.connection.is_some() {
+            self.replay_tcp(fixture)
+        } else {
+            self.replay_http(fixture)
+        }
+    }
+
+    /// Calls the plugin's `proxy_on_tick` (periodic reports of open connections).
+    pub fn tick(&mut self) -> Result<()> {
+        self.store.data_mut().effective_context = self.root_id;
+        let root = Val::I32(self.root_id as i32);
+        self.call_optional::<()>("proxy_on_tick", &[root])?;
+        Ok(())
+    }
+
+    /// The tick period the plugin asked for, in ms (0: none).
+    pub fn tick_period_ms(&self) -> u32 {
+        self.store.data().tick_period_ms
     }
 
     /// Everything logged so far (root and stream contexts).

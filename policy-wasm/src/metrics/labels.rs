@@ -37,6 +37,9 @@ pub const STANDARD_LABELS: [&str; 25] = [
     "grpc_response_status",
 ];
 
+/// How many leading standard labels the gRPC message counters carry (`count_peer_labels`).
+pub const PEER_LABELS: usize = 20;
+
 /// How many leading standard labels TCP metrics carry (`count_tcp_labels`).
 pub const TCP_LABELS: usize = 23;
 
@@ -255,6 +258,15 @@ pub fn standard_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) ->
         }
     }
     out
+}
+
+/// The 23 label values of a TCP connection in `mode`: the standard values with
+/// `request_protocol` `tcp`, without `response_code` and `grpc_response_status`.
+pub fn tcp_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) -> Vec<String> {
+    let mut values = standard_values(attrs, mode, local);
+    values[20] = "tcp".to_string();
+    values.truncate(TCP_LABELS);
+    values
 }
 
 /// `destination_service`, `_name`, `_namespace`: cluster metadata, self-named clusters, then the

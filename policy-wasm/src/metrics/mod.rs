@@ -6,5 +6,5 @@ pub mod labels;
 pub mod plan;
 
 pub use encode::{encode_name, stats_tag_regex};
-pub use labels::{Peer, STANDARD_LABELS, standard_values};
-pub use plan::{Kind, MetricPlan, MetricsPlan, Sample};
+pub use labels::{Peer, STANDARD_LABELS, standard_values, tcp_values};
+pub use plan::{Kind, MetricPlan, MetricsPlan, Sample, TcpReport};

@@ -3,11 +3,14 @@
 //! applies its `MetricConfig`s). The proxy filter runs it per request; tools can preview series.
 
 use super::encode::encode_name;
-use super::labels::{Peer, STANDARD_LABELS, standard_values};
+use super::labels::{
+    PEER_LABELS, Peer, STANDARD_LABELS, TCP_LABELS, is_grpc, standard_values, tcp_values,
+};
 use crate::attributes::AttributeSource;
 use crate::cel::{Program, Value};
 use crate::model::{IstioMetric, MeshConfig};
 use crate::resolve::{MetricsPolicy, ModeMetrics};
+use crate::validate::parse_duration_nanos;
 use crate::workload::Mode;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -33,7 +36,56 @@ pub enum Observation {
     RequestBytes,
     /// `response.total_size`.
     ResponseBytes,
+    /// 1 at a connection's first report.
+    TcpOpened,
+    /// 1 at a connection's last report.
+    TcpClosed,
+    /// Bytes sent downstream since the last report.
+    TcpSent,
+    /// Bytes received from downstream since the last report.
+    TcpReceived,
+    /// gRPC messages the client sent on the stream (Envoy's `grpc_stats` filter state).
+    GrpcRequestMessages,
+    /// gRPC messages the server sent on the stream.
+    GrpcResponseMessages,
 }
+
+impl Observation {
+    /// True for the gRPC message counters.
+    pub fn is_grpc_messages(self) -> bool {
+        matches!(
+            self,
+            Observation::GrpcRequestMessages | Observation::GrpcResponseMessages
+        )
+    }
+
+    /// True for the TCP connection metrics.
+    pub fn is_tcp(self) -> bool {
+        matches!(
+            self,
+            Observation::TcpOpened
+                | Observation::TcpClosed
+                | Observation::TcpSent
+                | Observation::TcpReceived
+        )
+    }
+}
+
+/// What one TCP connection reports: the counts since its previous report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpReport {
+    /// First report of the connection.
+    pub opened: bool,
+    /// Last report of the connection (it closed).
+    pub closed: bool,
+    /// Bytes sent to downstream (upstream data) since the previous report.
+    pub sent: u64,
+    /// Bytes received from downstream since the previous report.
+    pub received: u64,
+}
+
+/// Istio's default TCP reporting interval (the native stats filter's `tcp_reporting_duration`).
+pub const DEFAULT_REPORTING_INTERVAL_MS: u32 = 5_000;
 
 /// The four HTTP metrics: selector, short name, kind, observation.
 pub const HTTP_METRICS: [(IstioMetric, &str, Kind, Observation); 4] = [
@@ -60,6 +112,50 @@ pub const HTTP_METRICS: [(IstioMetric, &str, Kind, Observation); 4] = [
         "response_bytes",
         Kind::Histogram,
         Observation::ResponseBytes,
+    ),
+];
+
+/// The four TCP metrics, in the old stats plugin's order.
+pub const TCP_METRICS: [(IstioMetric, &str, Kind, Observation); 4] = [
+    (
+        IstioMetric::TcpSentBytes,
+        "tcp_sent_bytes_total",
+        Kind::Counter,
+        Observation::TcpSent,
+    ),
+    (
+        IstioMetric::TcpReceivedBytes,
+        "tcp_received_bytes_total",
+        Kind::Counter,
+        Observation::TcpReceived,
+    ),
+    (
+        IstioMetric::TcpOpenedConnections,
+        "tcp_connections_opened_total",
+        Kind::Counter,
+        Observation::TcpOpened,
+    ),
+    (
+        IstioMetric::TcpClosedConnections,
+        "tcp_connections_closed_total",
+        Kind::Counter,
+        Observation::TcpClosed,
+    ),
+];
+
+/// The two gRPC message counters.
+pub const GRPC_METRICS: [(IstioMetric, &str, Kind, Observation); 2] = [
+    (
+        IstioMetric::GrpcRequestMessages,
+        "request_messages_total",
+        Kind::Counter,
+        Observation::GrpcRequestMessages,
+    ),
+    (
+        IstioMetric::GrpcResponseMessages,
+        "response_messages_total",
+        Kind::Counter,
+        Observation::GrpcResponseMessages,
     ),
 ];
 
@@ -108,12 +204,24 @@ pub struct Sample {
 }
 
 /// The metrics of both modes.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MetricsPlan {
     /// Outbound.
     pub client: Vec<MetricPlan>,
     /// Inbound.
     pub server: Vec<MetricPlan>,
+    /// How often open TCP connections report (Telemetry `reportingInterval`, else 5 s).
+    pub reporting_interval_ms: u32,
+}
+
+impl Default for MetricsPlan {
+    fn default() -> Self {
+        MetricsPlan {
+            client: Vec::new(),
+            server: Vec::new(),
+            reporting_interval_ms: DEFAULT_REPORTING_INTERVAL_MS,
+        }
+    }
 }
 
 impl MetricsPlan {
@@ -126,9 +234,16 @@ impl MetricsPlan {
         }) else {
             return Ok(MetricsPlan::default());
         };
+        let reporting_interval_ms = policy
+            .reporting_interval
+            .as_deref()
+            .and_then(parse_duration_nanos)
+            .map(|ns| (ns / 1_000_000).clamp(1, u32::MAX as i128) as u32)
+            .unwrap_or(DEFAULT_REPORTING_INTERVAL_MS);
         Ok(MetricsPlan {
             client: mode_plan(&policy.client, Mode::Client)?,
             server: mode_plan(&policy.server, Mode::Server)?,
+            reporting_interval_ms,
         })
     }
 
@@ -153,33 +268,98 @@ impl MetricsPlan {
         local: &Peer,
     ) -> Vec<Sample> {
         let metrics = self.metrics(mode);
-        if metrics.is_empty() {
+        if !metrics.iter().any(|m| !m.observation.is_tcp()) {
             return Vec::new();
         }
         let standard = standard_values(attrs, mode, local);
-        metrics
-            .iter()
-            .map(|m| {
-                let values: Vec<String> = m
-                    .labels
-                    .iter()
-                    .map(|l| value_of(l, &standard, attrs))
-                    .collect();
-                let name = encode_name(
-                    m.short_name,
-                    m.labels
-                        .iter()
-                        .zip(&values)
-                        .map(|(l, v)| (l.name.as_str(), v.as_str())),
-                );
-                Sample {
-                    name,
-                    kind: m.kind,
-                    value: observe(m.observation, attrs),
-                }
-            })
-            .collect()
+        // Message counts only for gRPC streams that Envoy's grpc_stats filter counted.
+        let messages = if is_grpc(attrs) {
+            grpc_message_counts(attrs)
+        } else {
+            None
+        };
+        let http = |o: Observation| !o.is_tcp() && (!o.is_grpc_messages() || messages.is_some());
+        samples(metrics, http, &standard, attrs, |o| match (o, messages) {
+            (Observation::GrpcRequestMessages, Some((request, _))) => request,
+            (Observation::GrpcResponseMessages, Some((_, response))) => response,
+            _ => observe(o, attrs),
+        })
     }
+
+    /// True when `mode` reports any TCP metric.
+    pub fn has_tcp(&self, mode: Mode) -> bool {
+        self.metrics(mode).iter().any(|m| m.observation.is_tcp())
+    }
+
+    /// The samples one report of a TCP connection produces in `mode`: the byte counters always
+    /// (a zero delta keeps the series alive), opened and closed only when `report` says so.
+    pub fn tcp_samples(
+        &self,
+        mode: Mode,
+        attrs: &dyn AttributeSource,
+        local: &Peer,
+        report: &TcpReport,
+    ) -> Vec<Sample> {
+        if !self.has_tcp(mode) {
+            return Vec::new();
+        }
+        let standard = tcp_values(attrs, mode, local);
+        let include = |o: Observation| match o {
+            Observation::TcpOpened => report.opened,
+            Observation::TcpClosed => report.closed,
+            o => o.is_tcp(),
+        };
+        samples(self.metrics(mode), include, &standard, attrs, |o| match o {
+            Observation::TcpOpened | Observation::TcpClosed => 1,
+            Observation::TcpSent => report.sent,
+            _ => report.received,
+        })
+    }
+}
+
+/// The samples of the `metrics` whose observation is `included`, labels from `standard`.
+fn samples(
+    metrics: &[MetricPlan],
+    included: impl Fn(Observation) -> bool,
+    standard: &[String],
+    attrs: &dyn AttributeSource,
+    value: impl Fn(Observation) -> u64,
+) -> Vec<Sample> {
+    metrics
+        .iter()
+        .filter(|m| included(m.observation))
+        .map(|m| {
+            let values: Vec<String> = m
+                .labels
+                .iter()
+                .map(|l| value_of(l, standard, attrs))
+                .collect();
+            let name = encode_name(
+                m.short_name,
+                m.labels
+                    .iter()
+                    .zip(&values)
+                    .map(|(l, v)| (l.name.as_str(), v.as_str())),
+            );
+            Sample {
+                name,
+                kind: m.kind,
+                value: value(m.observation),
+            }
+        })
+        .collect()
+}
+
+/// The grpc_stats filter state's key.
+const GRPC_STATS: &str = "envoy.filters.http.grpc_stats";
+
+/// (request, response) message counts from Envoy's grpc_stats filter state, which a proxy-wasm
+/// host serializes as text `<request>,<response>` (observed on Envoy 1.40).
+fn grpc_message_counts(attrs: &dyn AttributeSource) -> Option<(u64, u64)> {
+    let bytes = attrs.property(&["filter_state", GRPC_STATS])?;
+    let text = core::str::from_utf8(&bytes).ok()?;
+    let (request, response) = text.split_once(',')?;
+    Some((request.trim().parse().ok()?, response.trim().parse().ok()?))
 }
 
 fn value_of(label: &Label, standard: &[String], attrs: &dyn AttributeSource) -> String {
@@ -204,6 +384,8 @@ fn observe(observation: Observation, attrs: &dyn AttributeSource) -> u64 {
         Observation::DurationMs => read(&["request", "duration"]) / 1_000_000,
         Observation::RequestBytes => read(&["request", "total_size"]),
         Observation::ResponseBytes => read(&["response", "total_size"]),
+        // TCP values come from the connection's report, never from here.
+        _ => 0,
     }
 }
 
@@ -212,12 +394,23 @@ fn mode_plan(policy: &ModeMetrics, mode: Mode) -> Result<Vec<MetricPlan>, String
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for (metric, short_name, kind, observation) in HTTP_METRICS {
+    let all = HTTP_METRICS
+        .into_iter()
+        .chain(GRPC_METRICS)
+        .chain(TCP_METRICS);
+    for (metric, short_name, kind, observation) in all {
+        let label_count = if observation.is_tcp() {
+            TCP_LABELS
+        } else if observation.is_grpc_messages() {
+            PEER_LABELS
+        } else {
+            STANDARD_LABELS.len()
+        };
         let o = policy.overrides.iter().find(|o| o.name == metric.name());
         if o.is_some_and(|o| o.disabled) {
             continue;
         }
-        let mut labels: Vec<Label> = STANDARD_LABELS
+        let mut labels: Vec<Label> = STANDARD_LABELS[..label_count]
             .iter()
             .enumerate()
             .map(|(i, name)| Label {

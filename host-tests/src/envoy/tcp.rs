@@ -1,0 +1,61 @@
+//! TCP connections through the suite's `tcp_proxy` listeners: raw bytes to the app (an HTTP
+//! server, which is as good a TCP peer as any), read to the end, with the app or the client
+//! closing.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+/// One TCP connection: what the client sends, then whether it half-closes before reading.
+pub struct TcpCase {
+    /// What the case is.
+    pub name: &'static str,
+    /// Bytes the client writes.
+    pub send: Vec<u8>,
+    /// Close the write side after sending (the app then sees the end of the request).
+    pub half_close: bool,
+}
+
+/// The TCP corpus: requests the app answers and closes, a connection closed by the client without
+/// a byte, a body in two writes.
+pub fn catalogue() -> Vec<TcpCase> {
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: tcp-echo\r\n\r\n").into_bytes();
+    let mut post =
+        b"POST /post HTTP/1.1\r\nHost: tcp-echo\r\nContent-Length: 1000\r\n\r\n".to_vec();
+    post.extend(std::iter::repeat_n(b'x', 1000));
+    vec![
+        TcpCase {
+            name: "get-200",
+            send: get("/status/200"),
+            half_close: false,
+        },
+        TcpCase {
+            name: "get-large-response",
+            send: get("/bytes/100000"),
+            half_close: false,
+        },
+        TcpCase {
+            name: "post-body",
+            send: post,
+            half_close: false,
+        },
+        TcpCase {
+            name: "client-closes-silently",
+            send: Vec::new(),
+            half_close: true,
+        },
+    ]
+}
+
+/// Runs one case against `port` on 127.0.0.1; returns the bytes received.
+pub fn send(case: &TcpCase, port: u16) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(&case.send)?;
+    if case.half_close {
+        stream.shutdown(Shutdown::Write)?;
+    }
+    let mut received = Vec::new();
+    stream.read_to_end(&mut received)?;
+    Ok(received)
+}

@@ -1,0 +1,182 @@
+//! The network (TCP) stream context: Istio's four TCP metrics, reported on every tick while a
+//! connection is open and once more when it closes (as Istio's stats plugin did), and one
+//! access-log record per connection under the same Telemetry rules as HTTP.
+
+use crate::abi::{CONTINUE, StreamContext};
+use crate::host::{LEVEL_INFO, StreamAttributes};
+use crate::metrics::Reporter;
+use policy_wasm::attributes::{AttributeSource, HeaderMap};
+use policy_wasm::metrics::TcpReport;
+use policy_wasm::plan::Plan;
+use policy_wasm::workload::Mode;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    fn proxy_set_effective_context(context_id: u32) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+}
+
+/// A connection's attributes: the host's, with `request.duration` measured up to now when the
+/// host has none (Envoy completes no request on a TCP connection, yet its access log prints the
+/// connection's duration so far).
+struct ConnectionAttributes;
+
+impl AttributeSource for ConnectionAttributes {
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        let value = StreamAttributes.property(path);
+        if value.is_some() || path != ["request", "duration"] {
+            return value;
+        }
+        let start = StreamAttributes.property_i64(&["request", "time"])?;
+        let mut now = 0u64;
+        // SAFETY: the out-pointer is valid for writes.
+        if unsafe { proxy_get_current_time_nanoseconds(&mut now) } != 0 {
+            return None;
+        }
+        Some(
+            (now as i64)
+                .saturating_sub(start)
+                .max(0)
+                .to_le_bytes()
+                .to_vec(),
+        )
+    }
+
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+        StreamAttributes.header(map, name)
+    }
+}
+
+/// Asks for `on_tick` every `period_ms`; a refusal only means no periodic reports.
+pub fn set_tick_period(period_ms: u32) {
+    // SAFETY: a plain value; the status is deliberately ignored (the SDK's wrapper panics).
+    unsafe {
+        proxy_set_tick_period_milliseconds(period_ms);
+    }
+}
+
+/// What an open connection has not reported yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pending {
+    /// The connection's first report (with `opened`) is done.
+    opened_reported: bool,
+    /// Bytes sent downstream (upstream data) since the last report.
+    sent: u64,
+    /// Bytes received from downstream since the last report.
+    received: u64,
+}
+
+/// The open connections of one plugin instance, by context id, shared by the root (ticks) and
+/// the connections themselves.
+pub type Connections = Rc<RefCell<BTreeMap<u32, Pending>>>;
+
+/// One TCP connection.
+pub struct Connection {
+    id: u32,
+    plan: Option<Rc<Plan>>,
+    metrics: Option<Rc<Reporter>>,
+    open: Connections,
+}
+
+impl Connection {
+    /// A connection context registered in `open` until it closes.
+    pub fn new(
+        id: u32,
+        plan: Option<Rc<Plan>>,
+        metrics: Option<Rc<Reporter>>,
+        open: Connections,
+    ) -> Connection {
+        open.borrow_mut().insert(id, Pending::default());
+        Connection {
+            id,
+            plan,
+            metrics,
+            open,
+        }
+    }
+
+    fn count(&self, add: impl FnOnce(&mut Pending)) {
+        if let Some(p) = self.open.borrow_mut().get_mut(&self.id) {
+            add(p);
+        }
+    }
+}
+
+/// The connection's direction: 1 inbound (SERVER), else CLIENT.
+fn mode(attrs: &StreamAttributes) -> Mode {
+    Mode::from_listener_direction(
+        attrs
+            .property_i64(&["xds", "listener_direction"])
+            .unwrap_or(0),
+    )
+}
+
+/// Reports what `pending` holds for the current (effective) connection and clears it.
+fn report(metrics: &Reporter, pending: &mut Pending, closed: bool) {
+    let attrs = StreamAttributes;
+    let report = TcpReport {
+        opened: !pending.opened_reported,
+        closed,
+        sent: pending.sent,
+        received: pending.received,
+    };
+    metrics.report_tcp(mode(&attrs), &attrs, &report);
+    *pending = Pending {
+        opened_reported: true,
+        ..Pending::default()
+    };
+}
+
+/// The periodic report of every open connection whose upstream is known (before that its
+/// destination labels are not), called from the root's tick.
+pub fn report_open(metrics: &Reporter, open: &Connections) {
+    for (id, pending) in open.borrow_mut().iter_mut() {
+        // SAFETY: a plain value; a context that is gone makes the host answer BAD_ARGUMENT.
+        if unsafe { proxy_set_effective_context(*id) } != 0 {
+            continue;
+        }
+        if StreamAttributes
+            .property(&["upstream", "address"])
+            .is_none()
+        {
+            continue;
+        }
+        report(metrics, pending, false);
+    }
+}
+
+impl StreamContext for Connection {
+    fn on_downstream_data(&mut self, data_size: usize, _end_of_stream: bool) -> u32 {
+        self.count(|p| p.received += data_size as u64);
+        CONTINUE
+    }
+
+    fn on_upstream_data(&mut self, data_size: usize, _end_of_stream: bool) -> u32 {
+        self.count(|p| p.sent += data_size as u64);
+        CONTINUE
+    }
+
+    fn on_log(&mut self) {
+        let pending = self.open.borrow_mut().remove(&self.id);
+        let attrs = ConnectionAttributes;
+        if let Some(plan) = &self.plan {
+            for record in plan.records(mode(&StreamAttributes), &attrs) {
+                crate::host::log(LEVEL_INFO, &record);
+            }
+        }
+        if let (Some(metrics), Some(mut pending)) = (&self.metrics, pending) {
+            report(metrics, &mut pending, true);
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // A connection deleted without on_log (the VM tearing down) stops being reported.
+        self.open.borrow_mut().remove(&self.id);
+    }
+}
