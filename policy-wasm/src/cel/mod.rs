@@ -12,6 +12,7 @@ mod eval;
 mod functions;
 mod lexer;
 mod parser;
+pub mod regex;
 mod source;
 mod time;
 mod value;
