@@ -5,6 +5,7 @@ mod component;
 mod fuzz;
 mod opa;
 mod playground;
+mod size;
 mod soak;
 mod suites;
 mod toolchain;
@@ -93,6 +94,7 @@ fn build() -> Result<Vec<artifacts::Artifact>> {
     for a in &built {
         println!("  {:<28} {:>9} bytes", a.name, a.size);
     }
+    size::report_cel(&route)?;
     Ok(built)
 }
 
