@@ -45,7 +45,10 @@ fn regex_cases() {
         }
         let fields: Vec<&str> = line.split('\t').collect();
         let [pattern, input, expected, rest @ ..] = &fields[..] else {
-            panic!("line {}: want pattern, input, expected[, note]: {line:?}", n + 1);
+            panic!(
+                "line {}: want pattern, input, expected[, note]: {line:?}",
+                n + 1
+            );
         };
         rows += 1;
         let note = rest.first().copied().unwrap_or("");
@@ -53,7 +56,10 @@ fn regex_cases() {
         let input = unescape(input);
         let got = outcome(pattern, &input);
         if got != expected {
-            failures.push(format!("line {}: {pattern:?} on {input:?}: expected {expected}, got {got}", n + 1));
+            failures.push(format!(
+                "line {}: {pattern:?} on {input:?}: expected {expected}, got {got}",
+                n + 1
+            ));
         }
         if note.starts_with("re2:") || note.starts_with("ours:") {
             continue;
@@ -71,5 +77,10 @@ fn regex_cases() {
         }
     }
     assert!(rows > 50, "only {rows} rows read");
-    assert!(failures.is_empty(), "{} failing rows:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing rows:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -12,7 +12,9 @@ use proptest::prelude::*;
 
 /// Characters of the patterns' literals and of the inputs: ASCII, punctuation that is meta,
 /// non-ASCII letters (two bytes, three bytes, four bytes) and a newline for `(?m)` and `(?s)`.
-const ALPHABET: &[char] = &['a', 'b', 'A', 'B', '1', '_', ' ', '.', '-', '\n', 'é', '日', '😀'];
+const ALPHABET: &[char] = &[
+    'a', 'b', 'A', 'B', '1', '_', ' ', '.', '-', '\n', 'é', '日', '😀',
+];
 
 fn literal() -> impl Strategy<Value = String> {
     prop::sample::select(ALPHABET).prop_map(|c| match c {
@@ -43,7 +45,9 @@ fn repetition() -> impl Strategy<Value = String> {
         (0u32..3).prop_map(|n| format!("{{{n},}}")),
         (0u32..3, 0u32..3).prop_map(|(n, extra)| format!("{{{n},{}}}", n + extra)),
     ]
-    .prop_flat_map(|op| prop::bool::ANY.prop_map(move |lazy| format!("{op}{}", if lazy { "?" } else { "" })))
+    .prop_flat_map(|op| {
+        prop::bool::ANY.prop_map(move |lazy| format!("{op}{}", if lazy { "?" } else { "" }))
+    })
 }
 
 fn pattern() -> impl Strategy<Value = String> {
@@ -53,7 +57,10 @@ fn pattern() -> impl Strategy<Value = String> {
             prop::collection::vec(inner.clone(), 2..4).prop_map(|v| v.join("|")),
             inner.clone().prop_map(|p| format!("({p})")),
             (inner.clone(), repetition()).prop_map(|(p, op)| format!("(?:{p}){op}")),
-            (prop::sample::select(&["i", "m", "s", "is", "-i", "ms"][..]), inner.clone())
+            (
+                prop::sample::select(&["i", "m", "s", "is", "-i", "ms"][..]),
+                inner.clone()
+            )
                 .prop_map(|(f, p)| format!("(?{f}:{p})")),
             (prop::sample::select(&["i", "m", "m", "s"][..]), inner)
                 .prop_map(|(f, p)| format!("(?{f}){p}")),

@@ -13,6 +13,7 @@ mod functions;
 mod lexer;
 mod parser;
 pub mod regex;
+mod sort;
 mod source;
 mod time;
 mod value;

@@ -439,3 +439,34 @@ fn header_derived_attributes_fall_back_to_headers() {
     assert!(eval("request.referer", &req).is_err());
     assert_eq!(eval("has(request.referer)", &req), Ok(Value::Bool(false)));
 }
+
+#[test]
+fn doubles_display_with_a_fraction_or_an_exponent() {
+    // The reference is the earlier formula: `{:.1}` for integral values below 1e16, else `{:?}`.
+    for d in [
+        0.0,
+        -0.0,
+        3.0,
+        -7.0,
+        2.5,
+        0.1,
+        1e-7,
+        123_456_789.0,
+        1e15,
+        -1e15,
+        9_007_199_254_740_993.0,
+        9_999_999_999_999_998.0,
+        1e16,
+        1e20,
+        -1e300,
+        5e-324,
+        f64::MAX,
+    ] {
+        let old = if d == d.trunc() && d.abs() < 1e16 {
+            alloc::format!("{d:.1}")
+        } else {
+            alloc::format!("{d:?}")
+        };
+        assert_eq!(Value::Double(d).to_string(), old, "{d:e}");
+    }
+}

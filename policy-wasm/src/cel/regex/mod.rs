@@ -40,10 +40,7 @@ impl Regex {
     /// Compiles an RE2-syntax pattern, rejecting patterns past the size and nesting limits.
     pub fn new(pattern: &str) -> Result<Regex, RegexError> {
         let tree = parse::parse(pattern)?;
-        let program = compile::compile(&tree).map_err(|reason| RegexError {
-            column: 1,
-            reason,
-        })?;
+        let program = compile::compile(&tree).map_err(|reason| RegexError { column: 1, reason })?;
         Ok(Regex {
             pattern: pattern.into(),
             program,

@@ -159,7 +159,9 @@ impl Parser {
         let mut inner = *flags;
         if self.eat('?') {
             if self.eat('P') && self.peek() != Some('<') {
-                return Err(self.error_at(at, "invalid named group (backreferences are not supported)"));
+                return Err(
+                    self.error_at(at, "invalid named group (backreferences are not supported)")
+                );
             }
             if self.eat('<') {
                 self.group_name(at)?;
@@ -435,7 +437,9 @@ impl Parser {
         else {
             return Err(self.error_at(at, "invalid character class range"));
         };
-        let ranges = ranges.iter().map(|&(lo, hi)| (u32::from(lo), u32::from(hi)));
+        let ranges = ranges
+            .iter()
+            .map(|&(lo, hi)| (u32::from(lo), u32::from(hi)));
         if negated {
             set.extend(complement(&ranges.collect::<Vec<_>>()));
         } else {
@@ -500,16 +504,22 @@ const POSIX: &[(&str, &[(u8, u8)])] = &[
     ("graph", &[(b'!', b'~')]),
     ("lower", &[(b'a', b'z')]),
     ("print", &[(b' ', b'~')]),
-    ("punct", &[(b'!', b'/'), (b':', b'@'), (b'[', b'`'), (b'{', b'~')]),
+    (
+        "punct",
+        &[(b'!', b'/'), (b':', b'@'), (b'[', b'`'), (b'{', b'~')],
+    ),
     ("space", &[(b'\t', b'\r'), (b' ', b' ')]),
     ("upper", &[(b'A', b'Z')]),
-    ("word", &[(b'0', b'9'), (b'A', b'Z'), (b'_', b'_'), (b'a', b'z')]),
+    (
+        "word",
+        &[(b'0', b'9'), (b'A', b'Z'), (b'_', b'_'), (b'a', b'z')],
+    ),
     ("xdigit", &[(b'0', b'9'), (b'A', b'F'), (b'a', b'f')]),
 ];
 
 /// Sorts and merges overlapping or adjacent ranges.
 fn normalize(mut set: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    set.sort_unstable();
+    crate::cel::sort::heapsort(&mut set);
     let mut out: Vec<(u32, u32)> = Vec::with_capacity(set.len());
     for (lo, hi) in set {
         match out.last_mut() {
