@@ -371,13 +371,12 @@ impl Parser {
             if c == '[' && self.chars.get(self.pos + 1) == Some(&':') && self.posix(&mut set)? {
                 continue;
             }
-            if c == '\\' {
-                if let Some(&p @ ('d' | 'D' | 'w' | 'W' | 's' | 'S')) = self.chars.get(self.pos + 1)
-                {
-                    self.pos += 2;
-                    perl_class(p, &mut set);
-                    continue;
-                }
+            if c == '\\'
+                && let Some(&p @ ('d' | 'D' | 'w' | 'W' | 's' | 'S')) = self.chars.get(self.pos + 1)
+            {
+                self.pos += 2;
+                perl_class(p, &mut set);
+                continue;
             }
             let start = self.pos;
             let lo = self.class_char()?;
