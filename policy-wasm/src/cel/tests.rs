@@ -470,3 +470,26 @@ fn doubles_display_with_a_fraction_or_an_exponent() {
         assert_eq!(Value::Double(d).to_string(), old, "{d:e}");
     }
 }
+
+#[test]
+fn bad_patterns_name_the_column_and_reason() {
+    let none = Fake::default();
+    // A pattern built at run time fails when evaluated, at the column of the call...
+    let err = eval("'abc'.matches('a' + '(')", &none).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid argument: regular expression error at column 2: missing closing ) (column 6)"
+    );
+    // ...a literal one already when checked.
+    let d = diags("request.url_path.matches('a[b')", Context::Filter);
+    assert!(
+        d[0].message
+            .contains("regular expression error at column 2: missing closing ]"),
+        "{d:?}"
+    );
+    assert_eq!(
+        eval("'x{2}'.matches('x{2}')", &none),
+        Ok(Value::Bool(false))
+    );
+    assert_eq!(eval("'xx'.matches('^x{2}$')", &none), Ok(Value::Bool(true)));
+}
