@@ -95,3 +95,25 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Any string, however malformed, is a pattern or an error with a column inside it; never a
+    /// panic (the matcher runs inside the proxy filter).
+    #[test]
+    fn arbitrary_text_compiles_or_errors(
+        pattern in "[()\\[\\]{}|*+?^$.\\\\a-c0-9:,<>=PpidmsUxDSWwbBAz\\-é]{0,24}",
+        text in input(),
+    ) {
+        match Regex::new(&pattern) {
+            Ok(re) => {
+                re.is_match(&text);
+            }
+            Err(e) => prop_assert!(
+                e.column >= 1 && e.column as usize <= pattern.chars().count().max(1),
+                "{:?}: {}", pattern, e
+            ),
+        }
+    }
+}
