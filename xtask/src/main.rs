@@ -6,6 +6,7 @@ mod fuzz;
 mod npm;
 mod opa;
 mod playground;
+mod size;
 mod soak;
 mod suites;
 mod toolchain;
@@ -102,6 +103,7 @@ fn build() -> Result<Vec<artifacts::Artifact>> {
         };
         println!("  {:<42} {:>9} bytes {verdict}", a.name, a.size);
     }
+    size::report_cel(&route)?;
     Ok(built)
 }
 

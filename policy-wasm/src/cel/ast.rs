@@ -112,7 +112,7 @@ pub(crate) enum Kind {
         args: Vec<Expr>,
     },
     /// `s.matches('literal')` with the pattern compiled once.
-    Matches(Box<Expr>, Box<regex_lite::Regex>),
+    Matches(Box<Expr>, Box<super::regex::Regex>),
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
     /// A message literal `Name{field: value}` (only protobuf wrapper types evaluate).

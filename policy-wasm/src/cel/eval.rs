@@ -207,7 +207,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     }
 
     #[inline(never)]
-    fn matches(&mut self, e: &Expr, target: &'p Expr, re: &regex_lite::Regex) -> R {
+    fn matches(&mut self, e: &Expr, target: &'p Expr, re: &super::regex::Regex) -> R {
         match self.eval(target)? {
             Value::String(s) => Ok(Value::Bool(re.is_match(&s))),
             v => Err(err(

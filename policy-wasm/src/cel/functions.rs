@@ -282,13 +282,9 @@ fn matches_dyn(s: &Value, p: &Value) -> FResult {
     }
 }
 
-/// Compiles an RE2-syntax pattern with the linear-time `regex-lite` engine.
-pub(crate) fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, ErrorKind> {
-    regex_lite::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .nest_limit(64)
-        .build()
-        .map_err(|e| ErrorKind::InvalidArgument(format!("regular expression: {e}")))
+/// Compiles an RE2-syntax pattern with the linear-time matcher of [`super::regex`].
+pub(crate) fn compile_regex(pattern: &str) -> Result<super::regex::Regex, ErrorKind> {
+    super::regex::Regex::new(pattern).map_err(|e| ErrorKind::InvalidArgument(format!("{e}")))
 }
 
 fn timestamp_field(name: &str, ns: i128, tz: &[Value]) -> FResult {

@@ -12,6 +12,8 @@ mod eval;
 mod functions;
 mod lexer;
 mod parser;
+pub mod regex;
+mod sort;
 mod source;
 mod time;
 mod value;
@@ -113,13 +115,14 @@ fn precompile(e: &mut Expr) {
             }
         };
         if let Some(subject) = subject {
-            match args.first().map(|a| &a.kind) {
-                Some(Kind::Lit(Value::String(p))) if functions::compile_regex(p).is_ok() => {
-                    if let Ok(re) = functions::compile_regex(p) {
-                        e.kind = Kind::Matches(subject, Box::new(re));
-                    }
-                }
-                _ => *target = Some(subject),
+            let compiled = match args.first().map(|a| &a.kind) {
+                Some(Kind::Lit(Value::String(p))) => functions::compile_regex(p).ok(),
+                _ => None,
+            };
+            match compiled {
+                Some(re) => e.kind = Kind::Matches(subject, Box::new(re)),
+                // A bad literal pattern stays a call, so the error surfaces at evaluation.
+                None => *target = Some(subject),
             }
         }
     }

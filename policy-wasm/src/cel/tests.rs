@@ -439,3 +439,57 @@ fn header_derived_attributes_fall_back_to_headers() {
     assert!(eval("request.referer", &req).is_err());
     assert_eq!(eval("has(request.referer)", &req), Ok(Value::Bool(false)));
 }
+
+#[test]
+fn doubles_display_with_a_fraction_or_an_exponent() {
+    // The reference is the earlier formula: `{:.1}` for integral values below 1e16, else `{:?}`.
+    for d in [
+        0.0,
+        -0.0,
+        3.0,
+        -7.0,
+        2.5,
+        0.1,
+        1e-7,
+        123_456_789.0,
+        1e15,
+        -1e15,
+        9_007_199_254_740_993.0,
+        9_999_999_999_999_998.0,
+        1e16,
+        1e20,
+        -1e300,
+        5e-324,
+        f64::MAX,
+    ] {
+        let old = if d == d.trunc() && d.abs() < 1e16 {
+            alloc::format!("{d:.1}")
+        } else {
+            alloc::format!("{d:?}")
+        };
+        assert_eq!(Value::Double(d).to_string(), old, "{d:e}");
+    }
+}
+
+#[test]
+fn bad_patterns_name_the_column_and_reason() {
+    let none = Fake::default();
+    // A pattern built at run time fails when evaluated, at the column of the call...
+    let err = eval("'abc'.matches('a' + '(')", &none).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid argument: regular expression error at column 2: missing closing ) (column 6)"
+    );
+    // ...a literal one already when checked.
+    let d = diags("request.url_path.matches('a[b')", Context::Filter);
+    assert!(
+        d[0].message
+            .contains("regular expression error at column 2: missing closing ]"),
+        "{d:?}"
+    );
+    assert_eq!(
+        eval("'x{2}'.matches('x{2}')", &none),
+        Ok(Value::Bool(false))
+    );
+    assert_eq!(eval("'xx'.matches('^x{2}$')", &none), Ok(Value::Bool(true)));
+}

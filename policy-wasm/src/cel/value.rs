@@ -132,7 +132,7 @@ impl MapValue {
                 other => return Err(MapKeyError::Unsupported(other.type_name())),
             });
         }
-        norms.sort_unstable();
+        super::sort::heapsort(&mut norms);
         if norms.windows(2).any(|w| w.first() == w.get(1)) {
             return Err(MapKeyError::Repeated);
         }
@@ -367,9 +367,10 @@ fn write_double_literal(f: &mut fmt::Formatter<'_>, d: f64) -> fmt::Result {
         } else {
             "double(\"-Infinity\")"
         })
-    } else if d == d.trunc() && d.abs() < 1e16 {
-        write!(f, "{d:.1}")
     } else {
+        // `{:?}` is the shortest round-trip form and keeps ".0" on integral values below 1e16
+        // (from 1e16 on it writes "1e16"); `{:.1}` would give the same text for those but
+        // links the exact-precision float formatter (several KB of wasm).
         write!(f, "{d:?}")
     }
 }
