@@ -23,9 +23,7 @@ pub fn report_cel(route: &Route) -> Result<u64> {
     } else {
         ""
     };
-    println!(
-        "CEL adds {added} bytes (budget {CEL_BUDGET}{verdict}; probe {without} -> {with})"
-    );
+    println!("CEL adds {added} bytes (budget {CEL_BUDGET}{verdict}; probe {without} -> {with})");
     Ok(added)
 }
 
