@@ -26,6 +26,13 @@ pub enum Json {
 static NULL: Json = Json::Null;
 
 impl Json {
+    /// An object from `(key, value)` pairs, keys sorted as serde_json's `json!` sorts them.
+    pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Json)>) -> Json {
+        Json::Object(Map::from_entries(
+            pairs.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        ))
+    }
+
     /// The member `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Json> {
         self.as_object().and_then(|m| m.get(key))
