@@ -3,6 +3,7 @@
 use crate::analyze;
 use crate::finding::{Finding, Severity};
 use crate::input::{self, InputError, Object};
+use crate::json::{FromJson, Json};
 use crate::model::{MeshConfig, ObjectMeta, Telemetry, TelemetrySpec, VERSIONS};
 use crate::schema;
 use crate::scope::Scope;
@@ -12,7 +13,6 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use crate::json::{FromJson, Json};
 
 /// Everything a check needs besides the resources.
 #[derive(Debug, Clone, Default)]
@@ -270,10 +270,7 @@ fn metadata(object: &Object) -> ObjectMeta {
             .map(ToString::to_string)
     };
     let mut labels = BTreeMap::new();
-    if let Some(map) = meta
-        .and_then(|m| m.get("labels"))
-        .and_then(Json::as_object)
-    {
+    if let Some(map) = meta.and_then(|m| m.get("labels")).and_then(Json::as_object) {
         for (k, v) in map {
             let v = match v {
                 Json::String(s) => s.clone(),

@@ -4,6 +4,7 @@
 //! loader, so depth, size and alias expansion are bounded here and hostile input cannot overflow
 //! the stack. Every node's line is kept by field path, so findings can point at a line.
 
+use crate::json::{Json, Map, Number};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::rc::Rc;
@@ -11,7 +12,6 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use saphyr::Scalar;
 use saphyr_parser::{Event, Parser, ScanError, Span};
-use crate::json::{Json, Map, Number};
 use thiserror::Error;
 
 /// Largest input text accepted; the API server refuses request bodies above 3 MiB anyway.

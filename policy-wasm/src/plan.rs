@@ -5,13 +5,13 @@
 use crate::accesslog::{Formatter, ISTIO_TEXT_FORMAT, JsonFormatter, TextFormatter};
 use crate::attributes::AttributeSource;
 use crate::cel::{Program, Value as CelValue};
+use crate::json::{Json, Map};
 use crate::model::{LogFormat, MeshConfig};
 use crate::resolve::{AccessLogPolicy, Scene, resolve};
 use crate::workload::{Mode, Workload};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use crate::json::{Json, Map};
 
 /// One access-log output: a provider's formatter and the rule's CEL filter.
 #[derive(Debug)]

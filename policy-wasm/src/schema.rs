@@ -8,10 +8,10 @@
 
 use crate::finding::Finding;
 use crate::input::{index_path, key_path};
+use crate::json::{Json, Map};
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
-use crate::json::{Json, Map};
 
 /// A schema node.
 enum Ty {

@@ -3,11 +3,11 @@
 
 use policy_wasm::check::{self, Options, Source};
 use policy_wasm::input;
+use policy_wasm::json::{FromJson, Json as Value, ToJson};
 use policy_wasm::model::Telemetry;
 use policy_wasm::resolve::{self, Scene};
 use policy_wasm::scope::Scope;
 use policy_wasm::workload::{Mode, Workload};
-use policy_wasm::json::{FromJson, Json as Value, ToJson};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -167,8 +167,7 @@ fn run_case(case: &Value, label: &str) {
             root_namespace: options.root_namespace(),
         };
         for (i, e) in effective.iter().enumerate() {
-            let workload: Workload =
-                FromJson::from_json(&e["workload"]).expect("workload");
+            let workload: Workload = FromJson::from_json(&e["workload"]).expect("workload");
             let mode: Mode = FromJson::from_json(&e["mode"]).expect("mode CLIENT|SERVER");
             let got = resolve::resolve(&scene, &workload, mode).to_json();
             assert!(

@@ -283,7 +283,9 @@ impl ToJson for bool {
 
 impl FromJson for f64 {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        value.as_f64().ok_or_else(|| DecodeError::invalid(value, "f64"))
+        value
+            .as_f64()
+            .ok_or_else(|| DecodeError::invalid(value, "f64"))
     }
 }
 

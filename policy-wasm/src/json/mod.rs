@@ -12,7 +12,10 @@ mod parse;
 mod value;
 mod write;
 
-pub use convert::{DecodeError, FromJson, ToJson, decode_fields, decode_strict_fields, field, from_str, put, variant};
+pub use convert::{
+    DecodeError, FromJson, ToJson, decode_fields, decode_strict_fields, field, from_str, put,
+    variant,
+};
 pub use map::Map;
 pub use number::Number;
 pub use parse::{MAX_DEPTH, ParseError, parse, parse_bytes};

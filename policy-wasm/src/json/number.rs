@@ -135,14 +135,12 @@ fn shortest(x: f64) -> String {
         out.push_str(&digits);
     } else if len == 1 {
         out.push_str(&digits);
-        out.push('e');
-        out.push_str(&format!("{}", kk - 1));
+        out.push_str(&format!("e{:+}", kk - 1));
     } else {
         out.push_str(&digits[..1]);
         out.push('.');
         out.push_str(&digits[1..]);
-        out.push('e');
-        out.push_str(&format!("{}", kk - 1));
+        out.push_str(&format!("e{:+}", kk - 1));
     }
     out
 }
@@ -153,26 +151,43 @@ mod tests {
     use alloc::string::ToString;
 
     #[test]
-    fn floats_print_like_ryu() {
-        let cases = [
-            (1.0, "1.0"),
-            (0.5, "0.5"),
-            (-2.25, "-2.25"),
-            (10.0, "10.0"),
-            (1e15, "1000000000000000.0"),
-            (1e16, "1e16"),
-            (1.5e20, "1.5e20"),
-            (0.001, "0.001"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-5"),
-            (1.25e-7, "1.25e-7"),
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (123.456, "123.456"),
-            (f64::MAX, "1.7976931348623157e308"),
+    fn floats_print_like_serde_json() {
+        let mut cases = alloc::vec![
+            1.0,
+            0.5,
+            -2.25,
+            10.0,
+            1e15,
+            1e16,
+            1.5e20,
+            0.001,
+            0.0001,
+            0.00001,
+            1.25e-7,
+            0.0,
+            -0.0,
+            123.456,
+            2.104877,
+            33.3,
+            1e-300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            9007199254740993.0,
         ];
-        for (x, want) in cases {
-            assert_eq!(Number::from_f64(x).unwrap().to_string(), want, "{x}");
+        // Values with up to 15 significant digits across magnitudes (what configurations hold).
+        // For 17-digit values the last digit may differ from serde_json's (zmij); both
+        // round-trip to the same f64.
+        for mantissa in [1.0, 25.0, 2_104_877.0, 333_333_333_333_333.0, 987_654_321.0] {
+            for exp in -25..25 {
+                let x = mantissa * 10f64.powi(exp);
+                cases.push(x);
+                cases.push(-x);
+            }
+        }
+        for x in cases {
+            let want = serde_json::to_string(&x).unwrap();
+            assert_eq!(Number::from_f64(x).unwrap().to_string(), want, "{x:e}");
         }
     }
 }

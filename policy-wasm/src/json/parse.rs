@@ -267,9 +267,9 @@ impl Parser<'_> {
                     start = self.at;
                 }
                 0x00..=0x1f => {
-                    return Err(
-                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
-                    );
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
                 }
                 _ => self.at += 1,
             }
@@ -361,14 +361,23 @@ mod tests {
     #[test]
     fn depth_is_bounded() {
         let deep = "[".repeat(MAX_DEPTH + 1);
-        assert_eq!(parse(&deep).unwrap_err().message, "recursion limit exceeded");
+        assert_eq!(
+            parse(&deep).unwrap_err().message,
+            "recursion limit exceeded"
+        );
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(&ok).is_ok());
     }
 
     #[test]
     fn big_integers_become_floats() {
-        assert_eq!(parse("18446744073709551616").unwrap().to_string(), "1.8446744073709552e19");
-        assert_eq!(parse("-9223372036854775808").unwrap().as_i64(), Some(i64::MIN));
+        assert_eq!(
+            parse("18446744073709551616").unwrap().to_string(),
+            "1.8446744073709552e+19"
+        );
+        assert_eq!(
+            parse("-9223372036854775808").unwrap().as_i64(),
+            Some(i64::MIN)
+        );
     }
 }

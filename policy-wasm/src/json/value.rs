@@ -298,3 +298,11 @@ impl PartialEq<bool> for Json {
         self.as_bool() == Some(*other)
     }
 }
+
+impl core::ops::Index<&str> for Map {
+    type Output = Json;
+    /// A missing member reads as `null`, as for [`Json`].
+    fn index(&self, key: &str) -> &Json {
+        self.get(key).unwrap_or(&NULL)
+    }
+}

@@ -101,3 +101,31 @@ fn write(value: &Json, out: &mut String, indent: Option<&str>, level: usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let mut text: String = (0u8..0x80).map(char::from).collect();
+        text.push_str("é€😀\u{7f}\u{2028}");
+        let mut ours = String::new();
+        write_string(&text, &mut ours);
+        assert_eq!(ours, serde_json::to_string(&text).unwrap());
+    }
+
+    #[test]
+    fn documents_write_like_serde_json() {
+        let text = r#"{"z": [1, -2, 3.5, 1e300, true, false, null, "a\tb", {}, []],
+            "a": {"y": {"k": [{"n": -0.0}]}, "b": "é\u0001"}, "m": 18446744073709551615}"#;
+        let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+        let ours = super::super::parse(text).unwrap();
+        assert_eq!(ours.to_string(), theirs.to_string());
+        assert_eq!(
+            to_string_pretty(&ours),
+            serde_json::to_string_pretty(&theirs).unwrap()
+        );
+    }
+}

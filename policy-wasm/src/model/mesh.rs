@@ -1,8 +1,8 @@
 //! The part of Istio's `MeshConfig` that Telemetry resources point at: providers and defaults.
 
+use crate::json::{DecodeError, FromJson, Json, Map, ToJson};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use crate::json::{DecodeError, FromJson, Json, Map, ToJson};
 
 /// `MeshConfig`, reduced to the telemetry fields.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,7 +173,12 @@ impl ToJson for ExtensionProvider {
     fn to_json(&self) -> Json {
         let mut map = Map::new();
         crate::json::put(&mut map, NAME, &self.name, false);
-        crate::json::put(&mut map, ENVOY_FILE_ACCESS_LOG, &self.envoy_file_access_log, true);
+        crate::json::put(
+            &mut map,
+            ENVOY_FILE_ACCESS_LOG,
+            &self.envoy_file_access_log,
+            true,
+        );
         for (k, v) in &self.other {
             map.push(k.clone(), v.clone());
         }

@@ -9,11 +9,11 @@ pub use revision::Revision;
 
 use crate::finding::Finding;
 use crate::input::{self, InputError, index_path, key_path};
+use crate::json::{DecodeError, FromJson, Json, Map, ToJson, field, put};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use crate::json::{DecodeError, FromJson, Json, Map, ToJson, field, put};
 use thiserror::Error;
 
 const AKS: &str = include_str!("aks.yaml");

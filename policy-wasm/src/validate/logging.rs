@@ -3,8 +3,8 @@
 use super::{cel_rules, check_provider_names, entries};
 use crate::finding::Finding;
 use crate::input::key_path;
-use alloc::vec::Vec;
 use crate::json::Json;
+use alloc::vec::Vec;
 
 pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     for (path, entry) in entries(spec, "accessLogging", "spec") {

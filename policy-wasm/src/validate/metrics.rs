@@ -3,9 +3,9 @@
 use super::{cel_rules, check_provider_names, entries, parse_duration_nanos};
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::format;
 use alloc::vec::Vec;
-use crate::json::Json;
 
 pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     for (path, entry) in entries(spec, "metrics", "spec") {

@@ -18,8 +18,8 @@ pub use providers::check_providers;
 
 use crate::finding::Finding;
 use crate::input::index_path;
-use alloc::vec::Vec;
 use crate::json::Json;
+use alloc::vec::Vec;
 
 /// All of Istio's per-resource rules for one Telemetry `spec`.
 pub fn validate(spec: &Json) -> Vec<Finding> {

@@ -4,11 +4,11 @@
 use super::entries;
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use crate::model::MeshConfig;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use crate::json::Json;
 
 /// Findings for the providers `spec` names, given `mesh` (built-in providers included).
 pub fn check_providers(spec: &Json, mesh: &MeshConfig) -> Vec<Finding> {

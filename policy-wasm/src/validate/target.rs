@@ -4,9 +4,9 @@
 use super::entries;
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::format;
 use alloc::vec::Vec;
-use crate::json::Json;
 
 /// The group/kind pairs Istio accepts (empty group means core).
 const ALLOWED: [(&str, &str); 4] = [

@@ -3,9 +3,9 @@
 use super::{check_provider_names, entries};
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::format;
 use alloc::vec::Vec;
-use crate::json::Json;
 
 pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     let tracing = entries(spec, "tracing", "spec");
@@ -34,9 +34,7 @@ pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
             );
         }
         check_provider_names(entry, &path, findings);
-        if let Some(p) = entry
-            .get("randomSamplingPercentage")
-            .and_then(Json::as_f64)
+        if let Some(p) = entry.get("randomSamplingPercentage").and_then(Json::as_f64)
             && !(0.0..=100.0).contains(&p)
         {
             findings.push(
@@ -78,12 +76,9 @@ fn custom_tags(entry: &Json, path: &str, findings: &mut Vec<Finding>) {
             continue;
         }
         let empty = |kind: &str, field: &str| {
-            tag.get(kind).filter(|v| !v.is_null()).map(|v| {
-                v.get(field)
-                    .and_then(Json::as_str)
-                    .unwrap_or("")
-                    .is_empty()
-            })
+            tag.get(kind)
+                .filter(|v| !v.is_null())
+                .map(|v| v.get(field).and_then(Json::as_str).unwrap_or("").is_empty())
         };
         // Istio switches on the one type that is set; the schema walk reports more than one.
         if let Some(true) = empty("literal", "value") {

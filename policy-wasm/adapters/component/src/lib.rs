@@ -136,7 +136,8 @@ fn parse_mesh(text: &str) -> Result<MeshConfig, String> {
     if value.is_null() {
         return Ok(MeshConfig::default());
     }
-    policy_wasm::json::FromJson::from_json(&value).map_err(|e| format!("meshConfig: not a MeshConfig: {e}"))
+    policy_wasm::json::FromJson::from_json(&value)
+        .map_err(|e| format!("meshConfig: not a MeshConfig: {e}"))
 }
 
 fn native_workload(w: wit::Workload) -> Workload {

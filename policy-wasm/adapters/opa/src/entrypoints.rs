@@ -134,7 +134,10 @@ fn response(input: &Json, data: &Json) -> Json {
         .cloned()
         .unwrap_or_else(|| Json::String(String::new()));
     let deny = |code: u16, message: String| {
-        let status = Json::object([("message", message.into()), ("code", u64::from(code).into())]);
+        let status = Json::object([
+            ("message", message.into()),
+            ("code", u64::from(code).into()),
+        ]);
         let response = Json::object([
             ("uid", uid.clone()),
             ("allowed", false.into()),
@@ -174,7 +177,10 @@ fn response(input: &Json, data: &Json) -> Json {
     if !allowed {
         response.insert(
             "status",
-            Json::object([("message", reasons.join("; ").into()), ("code", 403u64.into())]),
+            Json::object([
+                ("message", reasons.join("; ").into()),
+                ("code", 403u64.into()),
+            ]),
         );
     }
     if !warnings.is_empty() {

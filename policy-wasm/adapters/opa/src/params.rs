@@ -4,8 +4,8 @@
 use alloc::format;
 use alloc::string::String;
 use policy_wasm::check::Options;
-use policy_wasm::scope::Scope;
 use policy_wasm::json::{DecodeError, FromJson, Json};
+use policy_wasm::scope::Scope;
 use thiserror::Error;
 
 /// Why parameters could not be used; the policy then fails closed.
@@ -48,8 +48,7 @@ pub fn options(value: &Json) -> Result<Options, ParamError> {
         options.mesh = FromJson::from_json(mesh).map_err(|e| typed("mesh", e))?;
     }
     if let Some(workloads) = field("workloads") {
-        options.workloads =
-            FromJson::from_json(workloads).map_err(|e| typed("workloads", e))?;
+        options.workloads = FromJson::from_json(workloads).map_err(|e| typed("workloads", e))?;
     }
     options.revision = text("revision")?;
     options.root_namespace = text("rootNamespace")?.unwrap_or_default();
