@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     for options in OPTIONS.iter() {
         if let Ok(report) = check_text(&text, "fuzz.yaml", options) {
-            let _ = serde_json::to_vec(&report);
+            let _ = policy_wasm::json::ToJson::to_json(&report).to_string();
         }
     }
 });

@@ -7,12 +7,12 @@ use host_tests::component::{self, wit};
 use host_tests::fixture::Fixture;
 use policy_wasm::check::{self, Options, Source};
 use policy_wasm::input;
-use policy_wasm::model::{MeshConfig, Telemetry};
+use policy_wasm::json::{FromJson, Json as Value, ToJson};
+use policy_wasm::model::Telemetry;
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{self, Scene};
 use policy_wasm::scope::Scope;
 use policy_wasm::workload::{Mode, Workload};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn workspace() -> PathBuf {
@@ -32,12 +32,12 @@ fn options(case: &Value) -> (Options, wit::Options) {
         _ => wit::Scope::Istio,
     };
     if let Some(s) = o.get("scopeFile") {
-        native.scope = serde_json::from_value(s.clone()).expect("scopeFile is a scope");
+        native.scope = FromJson::from_json(&s).expect("scopeFile is a scope");
         scope = wit::Scope::Custom(s.to_string());
     }
     let mut mesh_config = None;
     if let Some(mesh) = o.get("mesh") {
-        native.mesh = serde_json::from_value::<MeshConfig>(mesh.clone()).expect("mesh parses");
+        native.mesh = FromJson::from_json(&mesh).expect("mesh parses");
         mesh_config = Some(mesh.to_string());
     }
     native.revision = o
@@ -54,7 +54,7 @@ fn options(case: &Value) -> (Options, wit::Options) {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if let Some(w) = o.get("workloads") {
-        native.workloads = serde_json::from_value(w.clone()).expect("workloads parse");
+        native.workloads = FromJson::from_json(&w).expect("workloads parse");
     }
     let wit = wit::Options {
         scope,
@@ -152,8 +152,8 @@ fn run_case(
         .unwrap_or_else(|e| panic!("{label}: component trapped in check: {e:?}"));
     match (native, got) {
         (Ok(want), Ok(got)) => {
-            let want = serde_json::to_value(&want).unwrap();
-            let got = serde_json::to_value(component::native_report(got)).unwrap();
+            let want = want.to_json();
+            let got = component::native_report(got).to_json();
             assert_eq!(got, want, "{label}: component report differs");
             counts.reports += 1;
         }
@@ -180,7 +180,7 @@ fn run_case(
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|e| serde_json::from_value(e["workload"].clone()).expect("workload"))
+        .map(|e| FromJson::from_json(&e["workload"]).expect("workload"))
         .collect();
     workloads.extend(native_options.workloads.iter().cloned());
     workloads.push(Workload {
@@ -191,7 +191,7 @@ fn run_case(
     for workload in &workloads {
         let wit_w = wit_workload(workload);
         for mode in Mode::BOTH {
-            let want = serde_json::to_value(resolve::resolve(&scene, workload, mode)).unwrap();
+            let want = resolve::resolve(&scene, workload, mode).to_json();
             let got = instance
                 .effective(
                     &wit_sources,
@@ -201,7 +201,7 @@ fn run_case(
                 )
                 .unwrap_or_else(|e| panic!("{label}: component trapped in effective: {e:?}"))
                 .unwrap_or_else(|e| panic!("{label}: effective failed: {e:?}"));
-            let got = serde_json::to_value(component::native_effective(got)).unwrap();
+            let got = component::native_effective(got).to_json();
             assert_eq!(got, want, "{label}: effective for {workload:?} {mode:?}");
             counts.effective += 1;
         }

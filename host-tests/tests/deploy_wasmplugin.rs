@@ -3,7 +3,6 @@
 
 use host_tests::fixture::Fixture;
 use host_tests::replay::replay;
-use serde_json::Value;
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
@@ -53,7 +52,7 @@ fn wasmplugin_is_well_formed_and_configures_the_filter() {
     assert!(["FAIL_CLOSE", "FAIL_OPEN"].contains(&spec["failStrategy"].as_str().unwrap()));
     assert!(["HTTP", "NETWORK"].contains(&spec["type"].as_str().unwrap()));
 
-    let config: &Value = &spec["pluginConfig"];
+    let config = &spec["pluginConfig"];
     let module = host_tests::proxy_filter().unwrap();
     let fixture =
         Fixture::load(workspace().join("host-tests/fixtures/seed/sleep-outbound-status-418.json"))

@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use policy_wasm::check::{self, Options, Report, Source, Verdict};
 use policy_wasm::finding::Severity;
 use policy_wasm::input;
+use policy_wasm::json::ToJson;
 use policy_wasm::model::MeshConfig;
 use policy_wasm::scope::Scope;
 use std::io::{IsTerminal, Read, Write};
@@ -73,7 +74,8 @@ pub fn load_mesh(path: &Path) -> Result<MeshConfig> {
             .map(|o| o.value)
             .unwrap_or_default();
     }
-    serde_json::from_value(value).with_context(|| format!("{name}: not a MeshConfig"))
+    policy_wasm::json::FromJson::from_json(&value)
+        .with_context(|| format!("{name}: not a MeshConfig"))
 }
 
 /// Files named by `paths` (folders searched recursively, sorted), `-` for stdin.
@@ -166,7 +168,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let report = check::check_sources(&sources, &options)?;
     let mut out = std::io::stdout().lock();
     match args.output {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            policy_wasm::json::to_string_pretty(&report.to_json())
+        )?,
         Format::Table => write!(out, "{}", table(&report, std::io::stdout().is_terminal()))?,
     }
     Ok(if report.denied() {

@@ -3,6 +3,7 @@
 use crate::check::{Format, collect_files, options, read_all};
 use anyhow::{Result, bail};
 use policy_wasm::check::{self, Source};
+use policy_wasm::json::ToJson;
 use policy_wasm::model::Telemetry;
 use policy_wasm::resolve::{self, Effective, Scene};
 use policy_wasm::workload::{Mode, Workload};
@@ -100,7 +101,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     let mut out = std::io::stdout().lock();
     match args.output {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            policy_wasm::json::to_string_pretty(&results.to_json())
+        )?,
         Format::Table => {
             for e in &results {
                 write!(out, "{}", table(e))?;

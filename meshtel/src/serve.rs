@@ -13,6 +13,7 @@ mod tls;
 use anyhow::{Context, Result, bail};
 use http::{ReadError, Request};
 use metrics::{Metrics, Outcome};
+use policy_wasm::json::ToJson;
 use pool::Pool;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use serde_json::{Value, json};
@@ -106,14 +107,15 @@ struct Server {
 fn settings(args: &Args) -> Result<Value> {
     let scope = match args.scope.as_str() {
         "aks" | "istio" => json!(args.scope),
-        file => serde_json::to_value(crate::check::load_scope(file)?)?,
+        file => serde_json::from_str(&crate::check::load_scope(file)?.to_json().to_string())?,
     };
     let mut settings = json!({
         "scope": scope,
         "warnings": if args.warnings_deny { "deny" } else { "warn" },
     });
     if let Some(mesh) = &args.mesh_config {
-        settings["mesh"] = serde_json::to_value(crate::check::load_mesh(mesh)?)?;
+        settings["mesh"] =
+            serde_json::from_str(&crate::check::load_mesh(mesh)?.to_json().to_string())?;
     }
     if let Some(revision) = &args.revision {
         settings["revision"] = json!(revision);

@@ -12,7 +12,10 @@ fn load(path: &str) -> Vec<Value> {
         .join(path);
     let text = std::fs::read_to_string(&full).unwrap();
     let docs = input::parse(&text, path).unwrap_or_else(|e| panic!("{e}"));
-    docs.into_iter().map(|o| o.value).collect()
+    // The engine has its own JSON type; these assertions use serde_json's.
+    docs.into_iter()
+        .map(|o| serde_json::from_str(&o.value.to_string()).unwrap())
+        .collect()
 }
 
 fn one(path: &str, kind: &str, api_version: &str) -> Value {
@@ -54,7 +57,8 @@ fn kubewarden_policy_targets_telemetry_in_protect_mode() {
     assert_eq!(rule["resources"], json!(["telemetries"]));
     assert_eq!(rule["operations"], json!(TELEMETRY_OPERATIONS));
     // Settings are the policy's parameters: the engine's own reader must accept them.
-    policy_opa::params::options(&spec["settings"]).expect("settings are valid parameters");
+    policy_opa::params::options(&policy_wasm::json::parse(&spec["settings"].to_string()).unwrap())
+        .expect("settings are valid parameters");
     // The rules match the module's own metadata.
     let metadata: Value = serde_json::from_str(include_str!(
         "../../policy-wasm/adapters/opa/kubewarden-metadata.json"

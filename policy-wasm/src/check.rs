@@ -3,6 +3,7 @@
 use crate::analyze;
 use crate::finding::{Finding, Severity};
 use crate::input::{self, InputError, Object};
+use crate::json::{FromJson, Json};
 use crate::model::{MeshConfig, ObjectMeta, Telemetry, TelemetrySpec, VERSIONS};
 use crate::schema;
 use crate::scope::Scope;
@@ -12,8 +13,6 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Serialize;
-use serde_json::Value;
 
 /// Everything a check needs besides the resources.
 #[derive(Debug, Clone, Default)]
@@ -60,8 +59,7 @@ impl Options {
 }
 
 /// The outcome for one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// No findings that matter.
     Allow,
@@ -72,8 +70,7 @@ pub enum Verdict {
 }
 
 /// One checked resource.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct ResourceReport {
     /// Where it came from (`file.yaml`, `file.yaml#2` for the third document).
     pub source: String,
@@ -92,7 +89,7 @@ pub struct ResourceReport {
 }
 
 /// Counts over a report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Telemetry resources checked.
     pub resources: usize,
@@ -111,7 +108,7 @@ pub struct Summary {
 }
 
 /// The result of a check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Report {
     /// One entry per Telemetry resource.
     pub resources: Vec<ResourceReport>,
@@ -225,7 +222,7 @@ fn check_object(object: Object, source: String, mesh: &MeshConfig, options: &Opt
     }
     let (schema_findings, spec) = schema::check(&object.value);
     findings.extend(schema_findings);
-    let raw_spec = object.value.get("spec").cloned().unwrap_or(Value::Null);
+    let raw_spec = object.value.get("spec").cloned().unwrap_or(Json::Null);
     findings.extend(validate::validate(&raw_spec));
     findings.extend(validate::check_providers(&raw_spec, mesh));
     findings.extend(options.scope.classify(&spec));
@@ -241,7 +238,7 @@ fn check_object(object: Object, source: String, mesh: &MeshConfig, options: &Opt
     for finding in &mut findings {
         finding.line = object.line(&finding.path);
     }
-    let spec: TelemetrySpec = serde_json::from_value(spec).unwrap_or_default();
+    let spec = TelemetrySpec::from_json(&spec).unwrap_or_default();
     let telemetry = Telemetry {
         api_version: api_version.clone(),
         kind: object.kind().to_string(),
@@ -269,18 +266,15 @@ fn metadata(object: &Object) -> ObjectMeta {
     let meta = object.value.get("metadata");
     let text = |k: &str| {
         meta.and_then(|m| m.get(k))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(ToString::to_string)
     };
     let mut labels = BTreeMap::new();
-    if let Some(map) = meta
-        .and_then(|m| m.get("labels"))
-        .and_then(Value::as_object)
-    {
+    if let Some(map) = meta.and_then(|m| m.get("labels")).and_then(Json::as_object) {
         for (k, v) in map {
             let v = match v {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
+                Json::String(s) => s.clone(),
+                Json::Null => String::new(),
                 other => other.to_string(),
             };
             labels.insert(k.clone(), v);
@@ -335,3 +329,14 @@ pub fn verdict(findings: &[Finding], warnings_deny: bool) -> Verdict {
         Verdict::Warn
     }
 }
+
+crate::json_enum!(Verdict { "allow" => Allow, "warn" => Warn, "deny" => Deny });
+crate::json_struct!(encode ResourceReport {
+    "source" => source, "apiVersion" => api_version, "kind" => kind, "namespace" => namespace,
+    "name" => name, "verdict" => verdict, "findings" => findings,
+});
+crate::json_struct!(encode Summary {
+    "resources" => resources, "allowed" => allowed, "warned" => warned, "denied" => denied,
+    "skipped" => skipped, "errors" => errors, "warnings" => warnings,
+});
+crate::json_struct!(encode Report { "resources" => resources, "summary" => summary });

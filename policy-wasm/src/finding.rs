@@ -1,11 +1,9 @@
 //! Findings: severity, stable rule id, field path, message, hint.
 
 use alloc::string::String;
-use serde::{Deserialize, Serialize};
 
 /// How bad a finding is: errors deny admission, warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// Istio (or the support scope) rejects the resource.
     Error,
@@ -24,7 +22,7 @@ impl Severity {
 }
 
 /// One problem found in one resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// `error` or `warning`.
     pub severity: Severity,
@@ -37,7 +35,6 @@ pub struct Finding {
     /// How to fix it, when known.
     pub hint: Option<String>,
     /// 1-based line of `path` in the input, when the input had positions (YAML).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
 }
 
@@ -83,3 +80,9 @@ impl Finding {
         self
     }
 }
+
+crate::json_enum!(Severity { "error" => Error, "warning" => Warning });
+crate::json_struct!(encode Finding {
+    "severity" => severity, "rule" => rule, "path" => path, "message" => message,
+    "hint" => hint, "line" => line [optional],
+});

@@ -4,6 +4,7 @@
 //! loader, so depth, size and alias expansion are bounded here and hostile input cannot overflow
 //! the stack. Every node's line is kept by field path, so findings can point at a line.
 
+use crate::json::{Json, Map, Number};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::rc::Rc;
@@ -11,7 +12,6 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use saphyr::Scalar;
 use saphyr_parser::{Event, Parser, ScanError, Span};
-use serde_json::{Map, Number, Value};
 use thiserror::Error;
 
 /// Largest input text accepted; the API server refuses request bodies above 3 MiB anyway.
@@ -75,7 +75,7 @@ pub type LineMap = BTreeMap<String, usize>;
 #[derive(Debug, Clone)]
 pub struct Object {
     /// The object as JSON.
-    pub value: Value,
+    pub value: Json,
     /// 0-based index of the document in the input.
     pub document: usize,
     /// Path of the object inside its document (`""`, `items[2]`, `request.object`).
@@ -106,20 +106,20 @@ impl Object {
     pub fn api_version(&self) -> &str {
         self.value
             .get("apiVersion")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .unwrap_or("")
     }
 
     /// `kind` of the object (empty when missing).
     pub fn kind(&self) -> &str {
-        self.value.get("kind").and_then(Value::as_str).unwrap_or("")
+        self.value.get("kind").and_then(Json::as_str).unwrap_or("")
     }
 
     /// `metadata.name` (empty when missing).
     pub fn name(&self) -> &str {
         self.value
             .pointer("/metadata/name")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .unwrap_or("")
     }
 
@@ -127,7 +127,7 @@ impl Object {
     pub fn namespace(&self) -> &str {
         self.value
             .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .or(self.namespace_hint.as_deref())
             .unwrap_or("")
     }
@@ -142,7 +142,7 @@ pub fn key_path(parent: &str, key: &str) -> String {
     match (plain, parent.is_empty()) {
         (true, true) => key.to_string(),
         (true, false) => format!("{parent}.{key}"),
-        (false, _) => format!("{parent}[{}]", Value::String(key.to_string())),
+        (false, _) => format!("{parent}[{}]", Json::String(key.to_string())),
     }
 }
 
@@ -209,10 +209,10 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
             // JSON that YAML rejects (tabs for indentation, for one) still deserves a fair reading.
             let trimmed = text.trim_start();
             if trimmed.starts_with('{') || trimmed.starts_with('[') {
-                let value: Value = serde_json::from_str(text).map_err(|e| InputError::Syntax {
+                let value = crate::json::parse(text).map_err(|e| InputError::Syntax {
                     file: file.to_string(),
-                    line: e.line(),
-                    column: e.column(),
+                    line: e.line,
+                    column: e.column,
                     message: e.to_string(),
                 })?;
                 alloc::vec![(value, LineMap::new())]
@@ -231,21 +231,21 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
 
 /// Adds the objects in `value` (itself, a List's items, an AdmissionReview's object).
 fn unwrap_into(
-    mut value: Value,
+    mut value: Json,
     document: usize,
     prefix: String,
     namespace_hint: Option<String>,
     lines: &Rc<LineMap>,
     out: &mut Vec<Object>,
 ) {
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
     if value.is_null() {
         return;
     }
     if kind == "AdmissionReview" {
         let namespace = value
             .pointer("/request/namespace")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(ToString::to_string);
         if let Some(object) = value.pointer_mut("/request/object") {
             let object = object.take();
@@ -255,7 +255,7 @@ fn unwrap_into(
         return;
     }
     if kind.ends_with("List")
-        && let Some(Value::Array(items)) = value.get_mut("items")
+        && let Some(Json::Array(items)) = value.get_mut("items")
     {
         let items = core::mem::take(items);
         for (i, item) in items.into_iter().enumerate() {
@@ -312,12 +312,12 @@ impl From<ScanError> for YamlError {
 /// A collection being built.
 enum Frame {
     Sequence {
-        items: Vec<Value>,
+        items: Vec<Json>,
         path: String,
         anchor: usize,
     },
     Mapping {
-        map: Map<String, Value>,
+        map: Map,
         path: String,
         anchor: usize,
         key: Option<String>,
@@ -327,9 +327,9 @@ enum Frame {
 /// Builds JSON values and line maps from the event stream, one per document.
 struct Builder {
     stack: Vec<Frame>,
-    documents: Vec<(Value, LineMap)>,
+    documents: Vec<(Json, LineMap)>,
     lines: LineMap,
-    anchors: BTreeMap<usize, (Value, usize)>,
+    anchors: BTreeMap<usize, (Json, usize)>,
     nodes: usize,
 }
 
@@ -366,7 +366,7 @@ impl Builder {
     /// Adds a finished value to its parent (or finishes the document).
     fn add(
         &mut self,
-        value: Value,
+        value: Json,
         anchor: usize,
         weight: usize,
         span: Span,
@@ -412,13 +412,13 @@ impl Builder {
                 }
                 let scalar = Scalar::parse_from_cow_and_metadata(text.clone(), style, tag.as_ref());
                 let value = match scalar {
-                    Some(Scalar::Null) => Value::Null,
-                    Some(Scalar::Boolean(b)) => Value::Bool(b),
-                    Some(Scalar::Integer(i)) => Value::Number(i.into()),
+                    Some(Scalar::Null) => Json::Null,
+                    Some(Scalar::Boolean(b)) => Json::Bool(b),
+                    Some(Scalar::Integer(i)) => Json::Number(i.into()),
                     Some(Scalar::FloatingPoint(f)) => Number::from_f64(f.into_inner())
-                        .map_or_else(|| Value::String(text.to_string()), Value::Number),
-                    Some(Scalar::String(s)) => Value::String(s.into_owned()),
-                    None => Value::String(text.to_string()),
+                        .map_or_else(|| Json::String(text.to_string()), Json::Number),
+                    Some(Scalar::String(s)) => Json::String(s.into_owned()),
+                    None => Json::String(text.to_string()),
                 };
                 self.add(value, anchor, 1, span)
             }
@@ -456,8 +456,8 @@ impl Builder {
             Event::SequenceEnd | Event::MappingEnd => {
                 let start = self.nodes;
                 let (value, anchor) = match self.stack.pop() {
-                    Some(Frame::Sequence { items, anchor, .. }) => (Value::Array(items), anchor),
-                    Some(Frame::Mapping { map, anchor, .. }) => (Value::Object(map), anchor),
+                    Some(Frame::Sequence { items, anchor, .. }) => (Json::Array(items), anchor),
+                    Some(Frame::Mapping { map, anchor, .. }) => (Json::Object(map), anchor),
                     None => return Ok(()),
                 };
                 // The weight of an anchored collection is only needed for alias expansion; its
@@ -472,7 +472,7 @@ impl Builder {
                 };
                 self.count(weight.max(1), span)?;
                 if self.slot(span)?.is_none() {
-                    let Value::String(text) = value else {
+                    let Json::String(text) = value else {
                         return Err(YamlError::at(
                             span,
                             "complex mapping keys are not supported",
@@ -494,14 +494,14 @@ impl Builder {
 }
 
 /// Number of nodes in `value`, counted without recursion.
-fn weight_of(value: &Value) -> usize {
+fn weight_of(value: &Json) -> usize {
     let mut count = 0;
     let mut pending = alloc::vec![value];
     while let Some(v) = pending.pop() {
         count += 1;
         match v {
-            Value::Array(items) => pending.extend(items.iter()),
-            Value::Object(map) => pending.extend(map.values()),
+            Json::Array(items) => pending.extend(items.iter()),
+            Json::Object(map) => pending.extend(map.values()),
             _ => {}
         }
     }
@@ -509,7 +509,7 @@ fn weight_of(value: &Value) -> usize {
 }
 
 /// Reads all YAML documents of `text`.
-fn read_yaml(text: &str) -> Result<Vec<(Value, LineMap)>, YamlError> {
+fn read_yaml(text: &str) -> Result<Vec<(Json, LineMap)>, YamlError> {
     let mut builder = Builder {
         stack: Vec::new(),
         documents: Vec::new(),

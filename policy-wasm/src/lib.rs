@@ -11,6 +11,7 @@ pub mod cel;
 pub mod check;
 pub mod finding;
 pub mod input;
+pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod plan;

@@ -5,13 +5,13 @@
 use crate::accesslog::{Formatter, ISTIO_TEXT_FORMAT, JsonFormatter, TextFormatter};
 use crate::attributes::AttributeSource;
 use crate::cel::{Program, Value as CelValue};
+use crate::json::{Json, Map};
 use crate::model::{LogFormat, MeshConfig};
 use crate::resolve::{AccessLogPolicy, Scene, resolve};
 use crate::workload::{Mode, Workload};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::{Map, Value};
 
 /// One access-log output: a provider's formatter and the rule's CEL filter.
 #[derive(Debug)]
@@ -148,13 +148,13 @@ fn text_formatter(format: &str, omit: bool) -> Result<Formatter, String> {
         .map_err(|e| format!("logFormat.text: {e}"))
 }
 
-fn json_formatter(labels: &Map<String, Value>, omit: bool) -> Result<Formatter, String> {
+fn json_formatter(labels: &Map, omit: bool) -> Result<Formatter, String> {
     if labels.is_empty() {
         return Ok(Formatter::Json(JsonFormatter::istio_default(omit)));
     }
     let mut pairs = Vec::with_capacity(labels.len());
     for (key, value) in labels {
-        let Value::String(format) = value else {
+        let Json::String(format) = value else {
             return Err(format!(
                 "logFormat.labels.{key}: only string values (format strings) are supported"
             ));
@@ -171,10 +171,10 @@ fn json_formatter(labels: &Map<String, Value>, omit: bool) -> Result<Formatter, 
 fn legacy_formatter(mesh: &MeshConfig) -> Result<Formatter, String> {
     let format = mesh.access_log_format.as_deref().unwrap_or("");
     if mesh.access_log_encoding.as_deref() == Some("JSON") {
-        let labels: Map<String, Value> = if format.is_empty() {
+        let labels: Map = if format.is_empty() {
             Map::new()
         } else {
-            serde_json::from_str(format)
+            crate::json::from_str(format)
                 .map_err(|e| format!("meshConfig.accessLogFormat is not a JSON object: {e}"))?
         };
         return json_formatter(&labels, false);

@@ -8,10 +8,10 @@
 
 use crate::finding::Finding;
 use crate::input::{index_path, key_path};
+use crate::json::{Json, Map};
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
-use serde_json::{Map, Value};
 
 /// A schema node.
 enum Ty {
@@ -250,7 +250,7 @@ fn is_dns_subdomain_or_empty(s: &str) -> bool {
 
 /// Checks the top-level keys and `spec` of a Telemetry object; returns the findings and the
 /// cleaned `spec` (an empty object when `spec` is missing or not an object).
-pub fn check(object: &Value) -> (Vec<Finding>, Value) {
+pub fn check(object: &Json) -> (Vec<Finding>, Json) {
     let mut findings = Vec::new();
     if let Some(map) = object.as_object() {
         for key in map.keys() {
@@ -260,16 +260,16 @@ pub fn check(object: &Value) -> (Vec<Finding>, Value) {
         }
     }
     let spec = match object.get("spec") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
+        None | Some(Json::Null) => Json::Object(Map::new()),
         Some(spec) => {
-            walk(spec, &SPEC, "spec", &mut findings).unwrap_or_else(|| Value::Object(Map::new()))
+            walk(spec, &SPEC, "spec", &mut findings).unwrap_or_else(|| Json::Object(Map::new()))
         }
     };
     (findings, spec)
 }
 
 /// Walks `value` against `ty`; `None` means the value is dropped from the cleaned copy.
-fn walk(value: &Value, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Option<Value> {
+fn walk(value: &Json, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Option<Json> {
     // `null` reads as "unset" for every field (proto JSON semantics); list items and map values
     // that are null are kept for Istio's own null checks in `crate::validate`, then dropped here.
     if value.is_null() {
@@ -316,7 +316,7 @@ fn walk(value: &Value, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Opti
                     out.remove(*extra);
                 }
             }
-            Some(Value::Object(out))
+            Some(Json::Object(out))
         }
         Ty::Array(item, max) => {
             let Some(items) = value.as_array() else {
@@ -335,7 +335,7 @@ fn walk(value: &Value, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Opti
                 .enumerate()
                 .filter_map(|(i, v)| walk(v, item, &index_path(path, i), findings))
                 .collect();
-            Some(Value::Array(out))
+            Some(Json::Array(out))
         }
         Ty::Map(item, max) => {
             let Some(map) = value.as_object() else {
@@ -355,7 +355,7 @@ fn walk(value: &Value, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Opti
                     out.insert(key.clone(), v);
                 }
             }
-            Some(Value::Object(out))
+            Some(Json::Object(out))
         }
         Ty::Str(rule) => {
             let Some(text) = value.as_str() else {
@@ -424,14 +424,14 @@ fn string_rules(text: &str, rule: &StrRule, path: &str, findings: &mut Vec<Findi
     true
 }
 
-fn type_error(path: &str, expected: &str, value: &Value) -> Finding {
+fn type_error(path: &str, expected: &str, value: &Json) -> Finding {
     let found = match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
     };
     let mut f = Finding::error(
         "schema.type",

@@ -2,24 +2,20 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use serde::{Deserialize, Serialize};
 
 /// A workload: where it runs and which labels it carries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Workload {
     /// Kubernetes namespace of the workload.
     pub namespace: String,
     /// Workload name (informational; resolution uses namespace and labels).
-    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Pod labels.
     pub labels: BTreeMap<String, String>,
 }
 
 /// The side of a request a proxy sits on, as Istio's `WorkloadMode` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
     /// The workload is the source: outbound sidecar listener, gateways.
     Client,
@@ -56,3 +52,9 @@ impl Workload {
         selector.iter().all(|(k, v)| self.labels.get(k) == Some(v))
     }
 }
+
+crate::json_struct!(decode Workload { "namespace" => namespace, "name" => name, "labels" => labels });
+crate::json_struct!(encode Workload {
+    "namespace" => namespace, "name" => name [optional], "labels" => labels,
+});
+crate::json_enum!(Mode { "CLIENT" => Client, "SERVER" => Server });

@@ -3,11 +3,11 @@
 
 use policy_wasm::check::{self, Options, Source};
 use policy_wasm::input;
-use policy_wasm::model::{MeshConfig, Telemetry};
+use policy_wasm::json::{FromJson, Json as Value, ToJson};
+use policy_wasm::model::Telemetry;
 use policy_wasm::resolve::{self, Scene};
 use policy_wasm::scope::Scope;
 use policy_wasm::workload::{Mode, Workload};
-use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -19,10 +19,10 @@ fn options(case: &Value) -> Options {
     };
     let mut options = Options::for_scope(scope);
     if let Some(s) = o.get("scopeFile") {
-        options.scope = serde_json::from_value(s.clone()).expect("scopeFile is a scope");
+        options.scope = FromJson::from_json(&s).expect("scopeFile is a scope");
     }
     if let Some(mesh) = o.get("mesh") {
-        options.mesh = serde_json::from_value::<MeshConfig>(mesh.clone()).expect("mesh parses");
+        options.mesh = FromJson::from_json(&mesh).expect("mesh parses");
     }
     options.revision = o
         .get("revision")
@@ -36,7 +36,7 @@ fn options(case: &Value) -> Options {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if let Some(w) = o.get("workloads") {
-        options.workloads = serde_json::from_value(w.clone()).expect("workloads parse");
+        options.workloads = FromJson::from_json(&w).expect("workloads parse");
     }
     options
 }
@@ -77,7 +77,7 @@ fn run_case(case: &Value, label: &str) {
         return;
     }
     let report = result.unwrap_or_else(|e| panic!("{label}: {e}"));
-    let json = serde_json::to_value(&report).unwrap();
+    let json = report.to_json();
     for expect in case
         .get("expect")
         .and_then(Value::as_array)
@@ -90,7 +90,7 @@ fn run_case(case: &Value, label: &str) {
             .iter()
             .find(|r| r.name == name)
             .unwrap_or_else(|| panic!("{label}: no resource {name} in {json:#}"));
-        let got_json = serde_json::to_value(resource).unwrap();
+        let got_json = resource.to_json();
         if let Some(v) = expect.get("verdict").and_then(Value::as_str) {
             assert_eq!(
                 got_json["verdict"], v,
@@ -127,7 +127,7 @@ fn run_case(case: &Value, label: &str) {
                             && g.path == f["path"].as_str().unwrap_or("")
                     })
                     .unwrap();
-                let actual = serde_json::to_value(actual).unwrap();
+                let actual = actual.to_json();
                 for key in ["severity", "line"] {
                     if let Some(v) = f.get(key) {
                         assert_eq!(&actual[key], v, "{label}/{name}: {key} of {actual}");
@@ -167,10 +167,9 @@ fn run_case(case: &Value, label: &str) {
             root_namespace: options.root_namespace(),
         };
         for (i, e) in effective.iter().enumerate() {
-            let workload: Workload =
-                serde_json::from_value(e["workload"].clone()).expect("workload");
-            let mode: Mode = serde_json::from_value(e["mode"].clone()).expect("mode CLIENT|SERVER");
-            let got = serde_json::to_value(resolve::resolve(&scene, &workload, mode)).unwrap();
+            let workload: Workload = FromJson::from_json(&e["workload"]).expect("workload");
+            let mode: Mode = FromJson::from_json(&e["mode"]).expect("mode CLIENT|SERVER");
+            let got = resolve::resolve(&scene, &workload, mode).to_json();
             assert!(
                 contains(&got, &e["expect"]),
                 "{label}: effective[{i}]\n got {got:#}\nwant {:#}",

@@ -1,30 +1,29 @@
 //! The plugin configuration a `WasmPlugin`'s `pluginConfig` carries.
 
+use policy_wasm::json::{DecodeError, FromJson, Json};
 use policy_wasm::model::{MeshConfig, Telemetry};
 use policy_wasm::workload::Workload;
-use serde::Deserialize;
-use serde_json::Value;
 
 /// Root namespace when the configuration does not name one (upstream Istio's default).
 pub const DEFAULT_ROOT_NAMESPACE: &str = "istio-system";
 
 /// `pluginConfig` as written by the operator.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct PluginConfig {
     /// Istio's root namespace (`aks-istio-system` on AKS).
-    #[serde(default)]
     pub root_namespace: Option<String>,
     /// Extension providers and default providers.
-    #[serde(default)]
     pub mesh_config: MeshConfig,
     /// Telemetry objects as `kubectl get telemetry -A -o json` prints their items.
-    #[serde(default)]
-    pub telemetry: Vec<Value>,
+    pub telemetry: Vec<Json>,
     /// The workload this sidecar serves; read from the node metadata when absent.
-    #[serde(default)]
     pub workload: Option<Workload>,
 }
+
+policy_wasm::json_struct!(decode_strict PluginConfig {
+    "rootNamespace" => root_namespace, "meshConfig" => mesh_config, "telemetry" => telemetry,
+    "workload" => workload,
+});
 
 /// A configuration parsed and checked far enough to resolve.
 #[derive(Debug)]
@@ -39,13 +38,17 @@ pub struct Parsed {
     pub workload: Option<Workload>,
 }
 
+fn plugin_config(bytes: &[u8]) -> Result<PluginConfig, DecodeError> {
+    PluginConfig::from_json(&policy_wasm::json::parse_bytes(bytes)?)
+}
+
 /// Parses the plugin configuration bytes; the error is one line saying what is wrong and where.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let config: PluginConfig = serde_json::from_slice(bytes)
-        .map_err(|e| format!("plugin configuration is not valid: {e}"))?;
+    let config =
+        plugin_config(bytes).map_err(|e| format!("plugin configuration is not valid: {e}"))?;
     let mut telemetries = Vec::with_capacity(config.telemetry.len());
-    for (i, value) in config.telemetry.into_iter().enumerate() {
-        let telemetry: Telemetry = serde_json::from_value(value)
+    for (i, value) in config.telemetry.iter().enumerate() {
+        let telemetry = Telemetry::from_json(value)
             .map_err(|e| format!("plugin configuration telemetry[{i}] is not a Telemetry: {e}"))?;
         if !Telemetry::is_telemetry(&telemetry.api_version, &telemetry.kind) {
             return Err(format!(

@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
+// The engine speaks its own JSON type; this harness speaks serde_json. Text is the bridge.
+fn to_serde(value: &policy_wasm::json::Json) -> Value {
+    serde_json::from_str(&value.to_string()).expect("the engine writes valid JSON")
+}
+
+fn to_core(value: &Value) -> policy_wasm::json::Json {
+    policy_wasm::json::parse(&value.to_string()).expect("serde_json writes valid JSON")
+}
+
 /// One evaluation and its expected result set.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -77,7 +86,8 @@ fn request(uid: &str, object: &Value, namespace: &str) -> Value {
 }
 
 fn expect(entrypoint: &str, input: &Value, data: &Value) -> Value {
-    policy_opa::evaluate_named(entrypoint, input, data).unwrap_or(Value::Null)
+    policy_opa::evaluate_named(entrypoint, &to_core(input), &to_core(data))
+        .map_or(Value::Null, |v| to_serde(&v))
 }
 
 /// Every evaluation of one case file's text.
@@ -87,7 +97,7 @@ fn case_evaluations(file: &str, index: usize, case: &Value, out: &mut Vec<Evalua
     let text = case.get("resources").and_then(Value::as_str).unwrap_or("");
     let params = parameters(case);
     // The whole text, through the findings entrypoint, against the engine's own report.
-    let options = policy_opa::params::options(&params).expect("corpus options are valid");
+    let options = policy_opa::params::options(&to_core(&params)).expect("corpus options are valid");
     let report = check::check_sources(
         &[Source {
             text,
@@ -96,7 +106,7 @@ fn case_evaluations(file: &str, index: usize, case: &Value, out: &mut Vec<Evalua
         &options,
     );
     let expected = match report {
-        Ok(report) => serde_json::to_value(&report).expect("report serializes"),
+        Ok(report) => to_serde(&policy_wasm::json::ToJson::to_json(&report)),
         Err(e) => json!({ "error": e.to_string() }),
     };
     let input = json!({ "resources": text, "source": "case.yaml", "parameters": params });
@@ -113,7 +123,7 @@ fn case_evaluations(file: &str, index: usize, case: &Value, out: &mut Vec<Evalua
     };
     for (n, object) in objects.iter().enumerate() {
         let uid = format!("{file}-{index}-{n}");
-        let review = request(&uid, &object.value, object.namespace());
+        let review = request(&uid, &to_serde(&object.value), object.namespace());
         let gatekeeper = json!({ "review": review, "parameters": params });
         let kubewarden = json!({ "request": review });
         for (entrypoint, input, data) in [
@@ -151,7 +161,7 @@ pub fn evaluations(dir: &Path) -> Result<(Vec<Evaluation>, usize)> {
         let text = std::fs::read_to_string(path)?;
         let docs = input::parse(&text, &name).map_err(|e| anyhow::anyhow!("{e}"))?;
         for (index, case) in docs.iter().enumerate() {
-            case_evaluations(&name, index, &case.value, &mut out);
+            case_evaluations(&name, index, &to_serde(&case.value), &mut out);
             cases += 1;
         }
     }

@@ -7,7 +7,6 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
 
 /// The API group every Telemetry version belongs to.
 pub const GROUP: &str = "telemetry.istio.io";
@@ -15,8 +14,7 @@ pub const GROUP: &str = "telemetry.istio.io";
 pub const VERSIONS: [&str; 3] = ["v1", "v1beta1", "v1alpha1"];
 
 /// A Kubernetes object's identity, as far as Telemetry resolution needs it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ObjectMeta {
     /// Object name.
     pub name: String,
@@ -29,8 +27,7 @@ pub struct ObjectMeta {
 }
 
 /// A whole `Telemetry` object.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Telemetry {
     /// `telemetry.istio.io/v1` and friends.
     pub api_version: String,
@@ -43,40 +40,31 @@ pub struct Telemetry {
 }
 
 /// `istio.telemetry.v1alpha1.Telemetry` (the spec).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TelemetrySpec {
     /// Workload selector; absent means every workload of the namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<WorkloadSelector>,
     /// Single policy target (hidden from the docs).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<PolicyTargetReference>,
     /// Policy targets (gateways, waypoints).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_refs: Option<Vec<PolicyTargetReference>>,
     /// Tracing rules.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tracing: Vec<Tracing>,
     /// Metrics rules.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<Metrics>,
     /// Access-logging rules.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub access_logging: Vec<AccessLogging>,
 }
 
 /// `istio.type.v1beta1.WorkloadSelector`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WorkloadSelector {
     /// Labels a workload must all carry.
     pub match_labels: BTreeMap<String, String>,
 }
 
 /// `istio.type.v1beta1.PolicyTargetReference`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyTargetReference {
     /// API group; empty means core.
     pub group: String,
@@ -89,16 +77,14 @@ pub struct PolicyTargetReference {
 }
 
 /// `ProviderRef`: names a MeshConfig extension provider.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProviderRef {
     /// Provider name, matched case-insensitively.
     pub name: String,
 }
 
 /// `WorkloadMode` of the telemetry package.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum WorkloadMode {
     /// Both directions (the default).
     #[default]
@@ -110,57 +96,45 @@ pub enum WorkloadMode {
 }
 
 /// `match` of an access-logging or tracing rule.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModeSelector {
     /// Traffic direction the rule applies to.
     pub mode: WorkloadMode,
 }
 
 /// `AccessLogging`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessLogging {
     /// Direction the rule applies to; absent means both.
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<ModeSelector>,
     /// Providers; empty inherits the parent's.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderRef>,
     /// `BoolValue`: present `true` turns logging off for the selected providers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// CEL filter: log only when it evaluates to `true`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<AccessLogFilter>,
 }
 
 /// `AccessLogging.Filter`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessLogFilter {
     /// CEL expression over Envoy attributes.
     pub expression: String,
 }
 
 /// `Metrics`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
     /// Providers; empty inherits the parent's.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderRef>,
     /// Overrides, applied in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<MetricsOverrides>,
     /// TCP reporting interval as a protobuf duration string (`"5s"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reporting_interval: Option<String>,
 }
 
 /// `MetricSelector.IstioMetric`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum IstioMetric {
     /// Every standard metric.
     #[default]
@@ -238,37 +212,29 @@ impl IstioMetric {
 }
 
 /// `MetricSelector`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricSelector {
     /// A standard metric (oneof with `custom_metric`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<IstioMetric>,
     /// A custom metric name (oneof with `metric`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_metric: Option<String>,
     /// Direction the override applies to.
     pub mode: WorkloadMode,
 }
 
 /// `MetricsOverrides`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricsOverrides {
     /// Metric and mode selector; absent means every metric in both modes.
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<MetricSelector>,
     /// `BoolValue`: present replaces the inherited value.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// Tag overrides by tag name; merged key by key across levels.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tag_overrides: BTreeMap<String, TagOverride>,
 }
 
 /// `TagOverride.Operation`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TagOperation {
     /// Insert or replace the tag with the CEL value.
     #[default]
@@ -278,81 +244,61 @@ pub enum TagOperation {
 }
 
 /// `MetricsOverrides.TagOverride`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagOverride {
     /// What to do with the tag; absent means UPSERT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<TagOperation>,
     /// CEL expression for UPSERT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 /// `Tracing`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tracing {
     /// Direction the rule applies to.
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<ModeSelector>,
     /// Providers; only the first is used.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderRef>,
     /// Sampling percentage in [0, 100].
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub random_sampling_percentage: Option<f64>,
     /// Stop reporting spans (propagation continues).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_span_reporting: Option<bool>,
     /// Custom span tags; replaces the parent's map whole.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_tags: Option<BTreeMap<String, CustomTag>>,
     /// Use the request id for the sampling decision (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_request_id_for_trace_sampling: Option<bool>,
     /// Add Istio's own span tags (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_istio_tags: Option<bool>,
     /// Stop forwarding trace context headers (default false).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_context_propagation: Option<bool>,
 }
 
 /// `Tracing.CustomTag` (a oneof; more than one set is a schema error).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomTag {
     /// A fixed value.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub literal: Option<LiteralTag>,
     /// From an environment variable of the proxy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<NamedTag>,
     /// From a request header.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<NamedTag>,
     /// From an access-log formatter string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub formatter: Option<LiteralTag>,
 }
 
 /// `Tracing.Literal` / `Tracing.Formatter`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiteralTag {
     /// The value (required).
     pub value: String,
 }
 
 /// `Tracing.Environment` / `Tracing.RequestHeader`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NamedTag {
     /// Variable or header name (required).
     pub name: String,
     /// Used when the variable or header is absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<String>,
 }
 
@@ -373,3 +319,109 @@ impl Telemetry {
             .is_some_and(|s| !s.match_labels.is_empty())
     }
 }
+
+// JSON field tables: camelCase names; `?` fields are left out when empty, as the Kubernetes
+// API server leaves them out.
+crate::json_struct!(decode ObjectMeta {
+    "name" => name, "namespace" => namespace, "labels" => labels,
+    "creationTimestamp" => creation_timestamp,
+});
+crate::json_struct!(encode ObjectMeta {
+    "name" => name, "namespace" => namespace, "labels" => labels,
+    "creationTimestamp" => creation_timestamp,
+});
+crate::json_struct!(decode Telemetry {
+    "apiVersion" => api_version, "kind" => kind, "metadata" => metadata, "spec" => spec,
+});
+crate::json_struct!(encode Telemetry {
+    "apiVersion" => api_version, "kind" => kind, "metadata" => metadata, "spec" => spec,
+});
+crate::json_struct!(decode TelemetrySpec {
+    "selector" => selector, "targetRef" => target_ref, "targetRefs" => target_refs,
+    "tracing" => tracing, "metrics" => metrics, "accessLogging" => access_logging,
+});
+crate::json_struct!(encode TelemetrySpec {
+    "selector" => selector [optional], "targetRef" => target_ref [optional], "targetRefs" => target_refs [optional],
+    "tracing" => tracing [optional], "metrics" => metrics [optional], "accessLogging" => access_logging [optional],
+});
+crate::json_struct!(decode WorkloadSelector { "matchLabels" => match_labels });
+crate::json_struct!(encode WorkloadSelector { "matchLabels" => match_labels });
+crate::json_struct!(decode PolicyTargetReference {
+    "group" => group, "kind" => kind, "name" => name, "namespace" => namespace,
+});
+crate::json_struct!(encode PolicyTargetReference {
+    "group" => group, "kind" => kind, "name" => name, "namespace" => namespace,
+});
+crate::json_struct!(decode ProviderRef { "name" => name });
+crate::json_struct!(encode ProviderRef { "name" => name });
+crate::json_enum!(WorkloadMode {
+    "CLIENT_AND_SERVER" => ClientAndServer, "CLIENT" => Client, "SERVER" => Server,
+});
+crate::json_struct!(decode ModeSelector { "mode" => mode });
+crate::json_struct!(encode ModeSelector { "mode" => mode });
+crate::json_struct!(decode AccessLogging {
+    "match" => match_, "providers" => providers, "disabled" => disabled, "filter" => filter,
+});
+crate::json_struct!(encode AccessLogging {
+    "match" => match_ [optional], "providers" => providers [optional], "disabled" => disabled [optional], "filter" => filter [optional],
+});
+crate::json_struct!(decode AccessLogFilter { "expression" => expression });
+crate::json_struct!(encode AccessLogFilter { "expression" => expression });
+crate::json_struct!(decode Metrics {
+    "providers" => providers, "overrides" => overrides, "reportingInterval" => reporting_interval,
+});
+crate::json_struct!(encode Metrics {
+    "providers" => providers [optional], "overrides" => overrides [optional],
+    "reportingInterval" => reporting_interval [optional],
+});
+crate::json_enum!(IstioMetric {
+    "ALL_METRICS" => AllMetrics, "REQUEST_COUNT" => RequestCount,
+    "REQUEST_DURATION" => RequestDuration, "REQUEST_SIZE" => RequestSize,
+    "RESPONSE_SIZE" => ResponseSize, "TCP_OPENED_CONNECTIONS" => TcpOpenedConnections,
+    "TCP_CLOSED_CONNECTIONS" => TcpClosedConnections, "TCP_SENT_BYTES" => TcpSentBytes,
+    "TCP_RECEIVED_BYTES" => TcpReceivedBytes, "GRPC_REQUEST_MESSAGES" => GrpcRequestMessages,
+    "GRPC_RESPONSE_MESSAGES" => GrpcResponseMessages,
+});
+crate::json_struct!(decode MetricSelector {
+    "metric" => metric, "customMetric" => custom_metric, "mode" => mode,
+});
+crate::json_struct!(encode MetricSelector {
+    "metric" => metric [optional], "customMetric" => custom_metric [optional], "mode" => mode,
+});
+crate::json_struct!(decode MetricsOverrides {
+    "match" => match_, "disabled" => disabled, "tagOverrides" => tag_overrides,
+});
+crate::json_struct!(encode MetricsOverrides {
+    "match" => match_ [optional], "disabled" => disabled [optional], "tagOverrides" => tag_overrides [optional],
+});
+crate::json_enum!(TagOperation { "UPSERT" => Upsert, "REMOVE" => Remove });
+crate::json_struct!(decode TagOverride { "operation" => operation, "value" => value });
+crate::json_struct!(encode TagOverride { "operation" => operation [optional], "value" => value [optional] });
+crate::json_struct!(decode Tracing {
+    "match" => match_, "providers" => providers,
+    "randomSamplingPercentage" => random_sampling_percentage,
+    "disableSpanReporting" => disable_span_reporting, "customTags" => custom_tags,
+    "useRequestIdForTraceSampling" => use_request_id_for_trace_sampling,
+    "enableIstioTags" => enable_istio_tags,
+    "disableContextPropagation" => disable_context_propagation,
+});
+crate::json_struct!(encode Tracing {
+    "match" => match_ [optional], "providers" => providers [optional],
+    "randomSamplingPercentage" => random_sampling_percentage [optional],
+    "disableSpanReporting" => disable_span_reporting [optional], "customTags" => custom_tags [optional],
+    "useRequestIdForTraceSampling" => use_request_id_for_trace_sampling [optional],
+    "enableIstioTags" => enable_istio_tags [optional],
+    "disableContextPropagation" => disable_context_propagation [optional],
+});
+crate::json_struct!(decode CustomTag {
+    "literal" => literal, "environment" => environment, "header" => header,
+    "formatter" => formatter,
+});
+crate::json_struct!(encode CustomTag {
+    "literal" => literal [optional], "environment" => environment [optional], "header" => header [optional],
+    "formatter" => formatter [optional],
+});
+crate::json_struct!(decode LiteralTag { "value" => value });
+crate::json_struct!(encode LiteralTag { "value" => value });
+crate::json_struct!(decode NamedTag { "name" => name, "defaultValue" => default_value });
+crate::json_struct!(encode NamedTag { "name" => name, "defaultValue" => default_value [optional] });

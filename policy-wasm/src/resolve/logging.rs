@@ -6,15 +6,13 @@ use crate::workload::Mode;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Serialize;
 
 /// Access logging for one provider after the merge: it is on, with an optional CEL filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogPolicy {
     /// Provider name as the resources spell it.
     pub provider: String,
     /// CEL filter expression; `None` logs every request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
 }
 
@@ -116,3 +114,5 @@ fn to_policies(enabled: BTreeMap<String, Option<String>>) -> Vec<AccessLogPolicy
         })
         .collect()
 }
+
+crate::json_struct!(encode AccessLogPolicy { "provider" => provider, "filter" => filter [optional] });

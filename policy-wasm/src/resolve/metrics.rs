@@ -13,16 +13,13 @@ use crate::workload::Mode;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Serialize;
 
 /// Metrics for one provider after the merge.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricsPolicy {
     /// Provider name as the resources spell it.
     pub provider: String,
     /// TCP reporting interval from the last entry that set one for this provider.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reporting_interval: Option<String>,
     /// Client-side (outbound, gateway) metrics.
     pub client: ModeMetrics,
@@ -41,7 +38,7 @@ impl MetricsPolicy {
 }
 
 /// Metrics of one provider in one mode.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModeMetrics {
     /// True when an ALL_METRICS disable dropped the stats filter for this mode.
     pub disabled: bool,
@@ -50,7 +47,7 @@ pub struct ModeMetrics {
 }
 
 /// The merged override of one metric.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricOverride {
     /// `REQUEST_COUNT`, … or a custom metric name.
     pub name: String,
@@ -61,14 +58,13 @@ pub struct MetricOverride {
 }
 
 /// One tag change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagPolicy {
     /// Tag (Prometheus label) name.
     pub name: String,
     /// True to drop the tag.
     pub remove: bool,
     /// CEL expression for the value (UPSERT).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
@@ -232,3 +228,13 @@ pub fn merge_metrics(entries: &[&Metrics], mesh: &MeshConfig) -> Vec<MetricsPoli
         })
         .collect()
 }
+
+crate::json_struct!(encode MetricsPolicy {
+    "provider" => provider, "reportingInterval" => reporting_interval [optional],
+    "client" => client, "server" => server,
+});
+crate::json_struct!(encode ModeMetrics { "disabled" => disabled, "overrides" => overrides });
+crate::json_struct!(encode MetricOverride { "name" => name, "disabled" => disabled, "tags" => tags });
+crate::json_struct!(encode TagPolicy {
+    "name" => name, "remove" => remove, "value" => value [optional],
+});

@@ -15,7 +15,6 @@ pub use tracing::{TracingPolicy, merge_tracing};
 use crate::model::{MeshConfig, Metrics, Telemetry, Tracing};
 use crate::workload::{Mode, Workload};
 use alloc::vec::Vec;
-use serde::Serialize;
 
 /// Everything resolution needs besides the workload.
 #[derive(Debug, Clone, Copy)]
@@ -29,8 +28,7 @@ pub struct Scene<'a> {
 }
 
 /// The configuration one workload ends up with in one mode.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Effective {
     /// The mode this was computed for.
     pub mode: Mode,
@@ -77,3 +75,8 @@ pub fn sort_like_istiod(telemetries: &mut [Telemetry]) {
             .then_with(|| a.metadata.namespace.cmp(&b.metadata.namespace))
     });
 }
+
+crate::json_struct!(encode Effective {
+    "mode" => mode, "sources" => sources, "accessLogging" => access_logging,
+    "metrics" => metrics, "tracing" => tracing,
+});

@@ -4,21 +4,17 @@ use crate::model::{CustomTag, MeshConfig, Tracing, WorkloadMode};
 use crate::workload::Mode;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use serde::Serialize;
 
 /// Tracing for one mode after the merge.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TracingPolicy {
     /// The provider as MeshConfig names it; `None` when no provider is set or it does not exist.
     pub provider: Option<String>,
     /// True when spans are not reported (explicitly, or because there is no provider).
     pub disabled: bool,
     /// Sampling percentage; `None` keeps the proxy's default.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub random_sampling_percentage: Option<f64>,
     /// Custom tags, replaced whole by the last entry that sets them.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_tags: Option<BTreeMap<String, CustomTag>>,
     /// Use the request id for the sampling decision.
     pub use_request_id_for_trace_sampling: bool,
@@ -82,3 +78,12 @@ pub fn merge_tracing(entries: &[&Tracing], mesh: &MeshConfig, mode: Mode) -> Opt
     }
     Some(spec)
 }
+
+crate::json_struct!(encode TracingPolicy {
+    "provider" => provider, "disabled" => disabled,
+    "randomSamplingPercentage" => random_sampling_percentage [optional],
+    "customTags" => custom_tags [optional],
+    "useRequestIdForTraceSampling" => use_request_id_for_trace_sampling,
+    "enableIstioTags" => enable_istio_tags,
+    "disableContextPropagation" => disable_context_propagation,
+});

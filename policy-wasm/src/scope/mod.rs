@@ -9,22 +9,21 @@ pub use revision::Revision;
 
 use crate::finding::Finding;
 use crate::input::{self, InputError, index_path, key_path};
+use crate::json::{DecodeError, FromJson, Json, Map, ToJson, field, put};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use thiserror::Error;
 
 const AKS: &str = include_str!("aks.yaml");
 const ISTIO: &str = include_str!("istio.yaml");
 
 /// How a support scope classifies a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Class {
     /// Usable and covered by support: no finding.
+    #[default]
     Supported,
     /// Usable but not covered by support: a warning.
     Allowed,
@@ -33,76 +32,60 @@ pub enum Class {
 }
 
 /// A per-value refinement of a field rule (e.g. one provider name).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValueRule {
     /// The value, matched case-insensitively (provider names are).
     pub value: String,
     /// Class for this value; absent keeps the field's class.
-    #[serde(default)]
     pub class: Option<Class>,
     /// What support covers for this value.
-    #[serde(default)]
     pub note: Option<String>,
 }
 
 /// One row of a scope: a field path pattern and its class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldRule {
     /// Spec path without `spec.` and list indices; `*` matches one segment.
     pub path: String,
     /// The field's class.
     pub class: Class,
     /// What support does not cover (shown with `allowed` and `blocked`).
-    #[serde(default)]
     pub note: Option<String>,
     /// Refinements for the string values found under the field (e.g. provider names).
-    #[serde(default)]
     pub values: Vec<ValueRule>,
     /// Note for string values no `values` entry names; `{value}` is replaced by the value.
-    #[serde(default)]
     pub other_values: Option<String>,
 }
 
 /// An API version the platform serves only from some revision on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApiVersionRule {
     /// `telemetry.istio.io/v1`.
     pub api_version: String,
     /// Oldest control-plane revision that serves it (`asm-1-22`).
     pub min_revision: String,
     /// Why, in words.
-    #[serde(default)]
     pub note: Option<String>,
 }
 
 /// A support scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scope {
     /// Short name; prefixes rule ids (`aks.blocked`).
     pub name: String,
     /// Human name of the platform.
-    #[serde(default)]
     pub title: Option<String>,
     /// Class of fields no rule covers.
     pub default: Class,
     /// Who rejects blocked fields (for the message).
-    #[serde(default)]
     pub blocked_by: Option<String>,
     /// The platform's root namespace for mesh-wide configuration.
-    #[serde(default)]
     pub root_namespace: Option<String>,
     /// API versions with a minimum revision.
-    #[serde(default)]
     pub api_versions: Vec<ApiVersionRule>,
     /// Field rules.
-    #[serde(default)]
     pub fields: Vec<FieldRule>,
     /// Fix hints for blocked fields by normalized path.
-    #[serde(default)]
     pub hints: BTreeMap<String, String>,
 }
 
@@ -157,7 +140,7 @@ impl Scope {
                 message: "empty file".into(),
             });
         };
-        serde_json::from_value(object.value).map_err(|e| ScopeError::Invalid {
+        Scope::from_json(&object.value).map_err(|e| ScopeError::Invalid {
             file: file.to_string(),
             message: e.to_string(),
         })
@@ -169,7 +152,7 @@ impl Scope {
     }
 
     /// Findings for the fields `spec` sets (`spec` is a Telemetry spec object).
-    pub fn classify(&self, spec: &Value) -> Vec<Finding> {
+    pub fn classify(&self, spec: &Json) -> Vec<Finding> {
         let mut findings = Vec::new();
         let mut segments = Vec::new();
         self.walk(spec, "spec", &mut segments, &mut findings);
@@ -178,18 +161,18 @@ impl Scope {
 
     fn walk<'v>(
         &self,
-        value: &'v Value,
+        value: &'v Json,
         path: &str,
         segments: &mut Vec<&'v str>,
         findings: &mut Vec<Finding>,
     ) {
         match value {
-            Value::Array(items) => {
+            Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     self.walk(item, &index_path(path, i), segments, findings);
                 }
             }
-            Value::Object(map) => {
+            Json::Object(map) => {
                 for (key, child) in map {
                     let child_path = key_path(path, key);
                     segments.push(key);
@@ -204,7 +187,7 @@ impl Scope {
     /// Classifies one field (at `segments`) or descends when only its children have rules.
     fn field<'v>(
         &self,
-        value: &'v Value,
+        value: &'v Json,
         path: &str,
         segments: &mut Vec<&'v str>,
         findings: &mut Vec<Finding>,
@@ -236,7 +219,7 @@ impl Scope {
     fn report(
         &self,
         rule: &FieldRule,
-        value: &Value,
+        value: &Json,
         path: &str,
         segments: &[&str],
         findings: &mut Vec<Finding>,
@@ -348,15 +331,15 @@ impl Scope {
 }
 
 /// The strings under `value` with their paths (for an array of `{name}` objects: the names).
-fn string_leaves<'v>(value: &'v Value, path: &str, out: &mut Vec<(String, &'v str)>) {
+fn string_leaves<'v>(value: &'v Json, path: &str, out: &mut Vec<(String, &'v str)>) {
     match value {
-        Value::String(s) => out.push((path.to_string(), s)),
-        Value::Array(items) => {
+        Json::String(s) => out.push((path.to_string(), s)),
+        Json::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 string_leaves(item, &index_path(path, i), out);
             }
         }
-        Value::Object(map) => {
+        Json::Object(map) => {
             for (k, v) in map {
                 string_leaves(v, &key_path(path, k), out);
             }
@@ -375,4 +358,59 @@ fn pattern_matches(pattern: &str, segments: &[&str]) -> bool {
 fn pattern_below(pattern: &str, segments: &[&str]) -> bool {
     let parts: Vec<&str> = pattern.split('.').collect();
     parts.len() > segments.len() && parts.iter().zip(segments).all(|(p, s)| *p == "*" || p == s)
+}
+
+crate::json_enum!(Class { "supported" => Supported, "allowed" => Allowed, "blocked" => Blocked });
+crate::json_struct!(decode ValueRule { "value" => value [required], "class" => class, "note" => note });
+crate::json_struct!(encode ValueRule { "value" => value, "class" => class, "note" => note });
+crate::json_struct!(decode FieldRule {
+    "path" => path [required], "class" => class [required], "note" => note, "values" => values,
+    "otherValues" => other_values,
+});
+crate::json_struct!(encode FieldRule {
+    "path" => path, "class" => class, "note" => note, "values" => values,
+    "otherValues" => other_values,
+});
+crate::json_struct!(decode ApiVersionRule {
+    "apiVersion" => api_version [required], "minRevision" => min_revision [required],
+    "note" => note,
+});
+crate::json_struct!(encode ApiVersionRule {
+    "apiVersion" => api_version, "minRevision" => min_revision, "note" => note,
+});
+
+fn required<T: FromJson>(map: &Map, key: &str) -> Result<T, DecodeError> {
+    field(map, key)?.ok_or_else(|| DecodeError::missing(key))
+}
+
+// By hand: `Scope::default()` is the istio scope, not an empty starting point.
+impl FromJson for Scope {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        let map = crate::json::decode_fields(value, "Scope")?;
+        Ok(Scope {
+            name: required(map, "name")?,
+            title: field(map, "title")?.flatten(),
+            default: required(map, "default")?,
+            blocked_by: field(map, "blockedBy")?.flatten(),
+            root_namespace: field(map, "rootNamespace")?.flatten(),
+            api_versions: field(map, "apiVersions")?.unwrap_or_default(),
+            fields: field(map, "fields")?.unwrap_or_default(),
+            hints: field(map, "hints")?.unwrap_or_default(),
+        })
+    }
+}
+
+impl ToJson for Scope {
+    fn to_json(&self) -> Json {
+        let mut map = Map::new();
+        put(&mut map, "name", &self.name, false);
+        put(&mut map, "title", &self.title, false);
+        put(&mut map, "default", &self.default, false);
+        put(&mut map, "blockedBy", &self.blocked_by, false);
+        put(&mut map, "rootNamespace", &self.root_namespace, false);
+        put(&mut map, "apiVersions", &self.api_versions, false);
+        put(&mut map, "fields", &self.fields, false);
+        put(&mut map, "hints", &self.hints, false);
+        Json::Object(map)
+    }
 }

@@ -3,10 +3,10 @@
 use super::{cel_rules, check_provider_names, entries};
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::vec::Vec;
-use serde_json::Value;
 
-pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
+pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     for (path, entry) in entries(spec, "accessLogging", "spec") {
         if !entry.is_object() {
             continue;

@@ -3,11 +3,11 @@
 use super::{cel_rules, check_provider_names, entries, parse_duration_nanos};
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::format;
 use alloc::vec::Vec;
-use serde_json::Value;
 
-pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
+pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     for (path, entry) in entries(spec, "metrics", "spec") {
         if !entry.is_object() {
             continue;
@@ -39,14 +39,14 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
                 );
             }
         }
-        if let Some(interval) = entry.get("reportingInterval").and_then(Value::as_str) {
+        if let Some(interval) = entry.get("reportingInterval").and_then(Json::as_str) {
             reporting_interval(interval, &key_path(&path, "reportingInterval"), findings);
         }
     }
 }
 
-fn tag_overrides(o: &Value, opath: &str, findings: &mut Vec<Finding>) {
-    let Some(tags) = o.get("tagOverrides").and_then(Value::as_object) else {
+fn tag_overrides(o: &Json, opath: &str, findings: &mut Vec<Finding>) {
+    let Some(tags) = o.get("tagOverrides").and_then(Json::as_object) else {
         return;
     };
     let tpath = key_path(opath, "tagOverrides");
@@ -70,9 +70,9 @@ fn tag_overrides(o: &Value, opath: &str, findings: &mut Vec<Finding>) {
             ));
             continue;
         }
-        let operation = to.get("operation").and_then(Value::as_str);
+        let operation = to.get("operation").and_then(Json::as_str);
         let value = to.get("value");
-        let value_text = value.and_then(Value::as_str).unwrap_or("");
+        let value_text = value.and_then(Json::as_str).unwrap_or("");
         match operation {
             None | Some("UPSERT") => {
                 if value_text.is_empty() {

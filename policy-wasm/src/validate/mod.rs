@@ -18,11 +18,11 @@ pub use providers::check_providers;
 
 use crate::finding::Finding;
 use crate::input::index_path;
+use crate::json::Json;
 use alloc::vec::Vec;
-use serde_json::Value;
 
 /// All of Istio's per-resource rules for one Telemetry `spec`.
-pub fn validate(spec: &Value) -> Vec<Finding> {
+pub fn validate(spec: &Json) -> Vec<Finding> {
     let mut findings = Vec::new();
     target::check(spec, &mut findings);
     metrics::check(spec, &mut findings);
@@ -33,13 +33,13 @@ pub fn validate(spec: &Value) -> Vec<Finding> {
 
 /// The entries of the list `spec.<key>` with their paths; nothing when it is not a list.
 pub(crate) fn entries<'v>(
-    parent: &'v Value,
+    parent: &'v Json,
     key: &str,
     path: &str,
-) -> Vec<(alloc::string::String, &'v Value)> {
+) -> Vec<(alloc::string::String, &'v Json)> {
     let base = crate::input::key_path(path, key);
     match parent.get(key) {
-        Some(Value::Array(items)) => items
+        Some(Json::Array(items)) => items
             .iter()
             .enumerate()
             .map(|(i, v)| (index_path(&base, i), v))
@@ -49,9 +49,9 @@ pub(crate) fn entries<'v>(
 }
 
 /// Istio's `validateTelemetryProviders`: the first provider without a name is an error.
-pub(crate) fn check_provider_names(entry: &Value, path: &str, findings: &mut Vec<Finding>) {
+pub(crate) fn check_provider_names(entry: &Json, path: &str, findings: &mut Vec<Finding>) {
     for (p, provider) in entries(entry, "providers", path) {
-        let name = provider.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = provider.get("name").and_then(Json::as_str).unwrap_or("");
         if name.is_empty() {
             let at = if provider.is_object() {
                 crate::input::key_path(&p, "name")

@@ -4,14 +4,14 @@
 use super::entries;
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use crate::model::MeshConfig;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::Value;
 
 /// Findings for the providers `spec` names, given `mesh` (built-in providers included).
-pub fn check_providers(spec: &Value, mesh: &MeshConfig) -> Vec<Finding> {
+pub fn check_providers(spec: &Json, mesh: &MeshConfig) -> Vec<Finding> {
     let mut findings = Vec::new();
     let known: Vec<&str> = mesh
         .extension_providers
@@ -23,7 +23,7 @@ pub fn check_providers(spec: &Value, mesh: &MeshConfig) -> Vec<Finding> {
             for (ppath, provider) in entries(entry, "providers", &path) {
                 let Some(name) = provider
                     .get("name")
-                    .and_then(Value::as_str)
+                    .and_then(Json::as_str)
                     .filter(|n| !n.is_empty())
                 else {
                     continue;
@@ -46,10 +46,10 @@ pub fn check_providers(spec: &Value, mesh: &MeshConfig) -> Vec<Finding> {
     }
     if mesh.default_providers.access_logging.is_empty() {
         for (path, entry) in entries(spec, "accessLogging", "spec") {
-            let disabled = entry.get("disabled").and_then(Value::as_bool) == Some(true);
+            let disabled = entry.get("disabled").and_then(Json::as_bool) == Some(true);
             let providers = entry
                 .get("providers")
-                .and_then(Value::as_array)
+                .and_then(Json::as_array)
                 .map_or(0, Vec::len);
             if !disabled && providers == 0 {
                 findings.push(

@@ -4,9 +4,9 @@
 use super::entries;
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::format;
 use alloc::vec::Vec;
-use serde_json::Value;
 
 /// The group/kind pairs Istio accepts (empty group means core).
 const ALLOWED: [(&str, &str); 4] = [
@@ -16,7 +16,7 @@ const ALLOWED: [(&str, &str); 4] = [
     ("gateway.networking.k8s.io", "GatewayClass"),
 ];
 
-pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
+pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     exclusive(spec, findings);
     if let Some(selector) = spec.get("selector").filter(|s| !s.is_null()) {
         selector_rules(selector, findings);
@@ -32,11 +32,11 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
 }
 
 /// Only one of selector / targetRef / targetRefs.
-fn exclusive(spec: &Value, findings: &mut Vec<Finding>) {
+fn exclusive(spec: &Json, findings: &mut Vec<Finding>) {
     let present = |k: &str| spec.get(k).is_some_and(|v| !v.is_null());
     let refs_len = spec
         .get("targetRefs")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .map_or(0, Vec::len);
     // Istio counts a non-empty targetRefs; the CRD rule (checked first by the API server) counts
     // a present one, so `targetRefs: []` next to a selector fails only the CRD rule.
@@ -74,8 +74,8 @@ fn exclusive(spec: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
-fn selector_rules(selector: &Value, findings: &mut Vec<Finding>) {
-    let labels = selector.get("matchLabels").and_then(Value::as_object);
+fn selector_rules(selector: &Json, findings: &mut Vec<Finding>) {
+    let labels = selector.get("matchLabels").and_then(Json::as_object);
     let path = "spec.selector.matchLabels";
     if let Some(labels) = labels {
         for (key, value) in labels {
@@ -118,8 +118,8 @@ fn selector_rules(selector: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
-fn target_ref(target: &Value, path: &str, findings: &mut Vec<Finding>) {
-    let field = |k: &str| target.get(k).and_then(Value::as_str).unwrap_or("");
+fn target_ref(target: &Json, path: &str, findings: &mut Vec<Finding>) {
+    let field = |k: &str| target.get(k).and_then(Json::as_str).unwrap_or("");
     if field("name").is_empty() {
         findings.push(Finding::error(
             "istio.target-ref.name",

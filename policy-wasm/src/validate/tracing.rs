@@ -3,11 +3,11 @@
 use super::{check_provider_names, entries};
 use crate::finding::Finding;
 use crate::input::key_path;
+use crate::json::Json;
 use alloc::format;
 use alloc::vec::Vec;
-use serde_json::Value;
 
-pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
+pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
     let tracing = entries(spec, "tracing", "spec");
     if tracing.len() > 1 {
         findings.push(
@@ -21,7 +21,7 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
         }
         if entry
             .get("providers")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .is_some_and(|p| p.len() > 1)
         {
             findings.push(
@@ -34,9 +34,7 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
             );
         }
         check_provider_names(entry, &path, findings);
-        if let Some(p) = entry
-            .get("randomSamplingPercentage")
-            .and_then(Value::as_f64)
+        if let Some(p) = entry.get("randomSamplingPercentage").and_then(Json::as_f64)
             && !(0.0..=100.0).contains(&p)
         {
             findings.push(
@@ -52,8 +50,8 @@ pub(super) fn check(spec: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
-fn custom_tags(entry: &Value, path: &str, findings: &mut Vec<Finding>) {
-    let Some(tags) = entry.get("customTags").and_then(Value::as_object) else {
+fn custom_tags(entry: &Json, path: &str, findings: &mut Vec<Finding>) {
+    let Some(tags) = entry.get("customTags").and_then(Json::as_object) else {
         return;
     };
     let base = key_path(path, "customTags");
@@ -78,12 +76,9 @@ fn custom_tags(entry: &Value, path: &str, findings: &mut Vec<Finding>) {
             continue;
         }
         let empty = |kind: &str, field: &str| {
-            tag.get(kind).filter(|v| !v.is_null()).map(|v| {
-                v.get(field)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .is_empty()
-            })
+            tag.get(kind)
+                .filter(|v| !v.is_null())
+                .map(|v| v.get(field).and_then(Json::as_str).unwrap_or("").is_empty())
         };
         // Istio switches on the one type that is set; the schema walk reports more than one.
         if let Some(true) = empty("literal", "value") {

@@ -121,7 +121,7 @@ fn native_options(o: wit::Options) -> Result<Options, wit::Error> {
 
 /// A MeshConfig, or a ConfigMap whose `data.mesh` holds one (as `meshtel check --mesh-config`).
 fn parse_mesh(text: &str) -> Result<MeshConfig, String> {
-    let first = |text: &str, name: &str| -> Result<serde_json::Value, String> {
+    let first = |text: &str, name: &str| -> Result<policy_wasm::json::Json, String> {
         let objects = input::parse(text, name).map_err(|e| e.to_string())?;
         Ok(objects
             .into_iter()
@@ -136,7 +136,8 @@ fn parse_mesh(text: &str) -> Result<MeshConfig, String> {
     if value.is_null() {
         return Ok(MeshConfig::default());
     }
-    serde_json::from_value(value).map_err(|e| format!("meshConfig: not a MeshConfig: {e}"))
+    policy_wasm::json::FromJson::from_json(&value)
+        .map_err(|e| format!("meshConfig: not a MeshConfig: {e}"))
 }
 
 fn native_workload(w: wit::Workload) -> Workload {

@@ -1,4 +1,4 @@
-//! The OPA wasm ABI 1.2 exports. A "value address" is a leaked `Box<serde_json::Value>` on the
+//! The OPA wasm ABI 1.2 exports. A "value address" is a leaked `Box<Json>` on the
 //! bump heap; the host rewinds the heap between evaluations, which frees them all at once.
 //! The version globals and the `memory` export are added after linking (xtask/src/opa.rs).
 
@@ -7,7 +7,7 @@ use crate::heap::HEAP;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::{Map, Value};
+use policy_wasm::json::{Json, Map};
 
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
@@ -29,7 +29,7 @@ fn abort(message: &str) -> ! {
 }
 
 /// Leaks `value` onto the heap and returns its address.
-fn store(value: Value) -> i32 {
+fn store(value: Json) -> i32 {
     Box::into_raw(Box::new(value)) as i32
 }
 
@@ -37,22 +37,23 @@ fn store(value: Value) -> i32 {
 ///
 /// # Safety
 /// `addr` is 0 or an address returned by [`store`] since the last heap rewind below it.
-unsafe fn load<'a>(addr: i32) -> Option<&'a mut Value> {
+unsafe fn load<'a>(addr: i32) -> Option<&'a mut Json> {
     // SAFETY: guaranteed by the caller.
-    unsafe { (addr as *mut Value).as_mut() }
+    unsafe { (addr as *mut Json).as_mut() }
 }
 
 /// Writes `value` as NUL-terminated JSON and returns its address.
-fn dump(value: &Value) -> i32 {
-    let mut text = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
-    text.push(0);
+fn dump(value: &Json) -> i32 {
+    let mut text = String::new();
+    policy_wasm::json::write_compact(value, &mut text);
+    text.push('\0');
     text.leak().as_ptr() as i32
 }
 
-fn parse(addr: i32, len: i32) -> Option<Value> {
+fn parse(addr: i32, len: i32) -> Option<Json> {
     // SAFETY: the host wrote `len` bytes at `addr` inside memory.
     let bytes = unsafe { core::slice::from_raw_parts(addr as *const u8, len as usize) };
-    serde_json::from_slice(bytes).ok()
+    policy_wasm::json::parse_bytes(bytes).ok()
 }
 
 /// The evaluation context of the legacy path.
@@ -113,7 +114,7 @@ pub extern "C" fn opa_value_parse(addr: i32, len: i32) -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_json_dump(addr: i32) -> i32 {
     // SAFETY: the host passes value addresses it got from this module.
-    let null = Value::Null;
+    let null = Json::Null;
     dump(unsafe { load(addr) }.map_or(&null, |v| &*v))
 }
 
@@ -124,8 +125,8 @@ pub extern "C" fn opa_value_dump(addr: i32) -> i32 {
 }
 
 /// The object keys of a path value (`["a", "b"]`), or `None` when it is not an array of strings.
-fn path_keys(path: &Value) -> Option<Vec<&str>> {
-    path.as_array()?.iter().map(Value::as_str).collect()
+fn path_keys(path: &Json) -> Option<Vec<&str>> {
+    path.as_array()?.iter().map(Json::as_str).collect()
 }
 
 /// `opa_value_add_path(base, path, value) -> err`: sets `value` at `path`, creating objects.
@@ -148,15 +149,21 @@ pub extern "C" fn opa_value_add_path(base: i32, path: i32, value: i32) -> i32 {
     };
     let mut node = base;
     for key in parents {
-        let Value::Object(map) = node else {
+        let Json::Object(map) = node else {
             return OPA_ERR_INVALID_TYPE;
         };
-        node = map.entry(*key).or_insert_with(|| Value::Object(Map::new()));
+        if !map.contains_key(key) {
+            map.insert(*key, Json::Object(Map::new()));
+        }
+        let Some(child) = map.get_mut(key) else {
+            return OPA_ERR_INVALID_TYPE;
+        };
+        node = child;
     }
-    let Value::Object(map) = node else {
+    let Json::Object(map) = node else {
         return OPA_ERR_INVALID_TYPE;
     };
-    map.insert((*last).into(), value.clone());
+    map.insert(*last, value.clone());
     OPA_ERR_OK
 }
 
@@ -180,7 +187,7 @@ pub extern "C" fn opa_value_remove_path(base: i32, path: i32) -> i32 {
             None => return OPA_ERR_OK,
         }
     }
-    if let Value::Object(map) = node {
+    if let Json::Object(map) = node {
         map.remove(*last);
     }
     OPA_ERR_OK
@@ -189,18 +196,18 @@ pub extern "C" fn opa_value_remove_path(base: i32, path: i32) -> i32 {
 /// `builtins() -> value`: none; hosts would otherwise have to implement them.
 #[unsafe(no_mangle)]
 pub extern "C" fn builtins() -> i32 {
-    store(Value::Object(Map::new()))
+    store(Json::Object(Map::new()))
 }
 
 /// `entrypoints() -> value`: name → id.
 #[unsafe(no_mangle)]
 pub extern "C" fn entrypoints() -> i32 {
-    let map: Map<String, Value> = ENTRYPOINTS
-        .iter()
-        .enumerate()
-        .map(|(id, name)| ((*name).into(), Value::from(id)))
-        .collect();
-    store(Value::Object(map))
+    store(Json::object(
+        ENTRYPOINTS
+            .iter()
+            .enumerate()
+            .map(|(id, name)| (*name, Json::from(id))),
+    ))
 }
 
 /// `opa_eval_ctx_new() -> ctx`.
@@ -247,7 +254,7 @@ pub extern "C" fn opa_eval_ctx_get_result(c: i32) -> i32 {
     unsafe { ctx(c) }.result
 }
 
-fn run(entrypoint: usize, input: &Value, data: &Value) -> Value {
+fn run(entrypoint: usize, input: &Json, data: &Json) -> Json {
     evaluate(entrypoint, input, data).unwrap_or_else(|| abort("unknown entrypoint id"))
 }
 
@@ -256,7 +263,7 @@ fn run(entrypoint: usize, input: &Value, data: &Value) -> Value {
 pub extern "C" fn eval(c: i32) -> i32 {
     // SAFETY: the host passes a context and value addresses from this module.
     let context = unsafe { ctx(c) };
-    let null = Value::Null;
+    let null = Json::Null;
     let input = unsafe { load(context.input) }.map_or(&null, |v| &*v);
     let data = unsafe { load(context.data) }.map_or(&null, |v| &*v);
     let result = run(context.entrypoint, input, data);
@@ -282,7 +289,7 @@ pub extern "C" fn opa_eval(
     }
     let input = parse(input, input_len).unwrap_or_else(|| abort("input is not valid JSON"));
     // SAFETY: the host passes a value address from this module (or 0).
-    let null = Value::Null;
+    let null = Json::Null;
     let data = unsafe { load(data) }.map_or(&null, |v| &*v);
     dump(&run(entrypoint as usize, &input, data))
 }

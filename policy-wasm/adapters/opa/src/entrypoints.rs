@@ -7,7 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use policy_wasm::check::{self, Options, Report, Source, Verdict};
 use policy_wasm::finding::{Finding, Severity};
-use serde_json::{Map, Value, json};
+use policy_wasm::json::{Json, Map, ToJson};
 
 /// Gatekeeper's rule: input `{"review", "parameters"}`, result the violation set.
 pub const VIOLATION: &str = "telemetry/violation";
@@ -28,36 +28,40 @@ const ADMISSION_SOURCE: &str = "admission";
 
 /// Evaluates entrypoint `id` and returns the OPA result set `[{"result": …}]`; `None` for an
 /// unknown id (hosts treat that as an abort).
-pub fn evaluate(id: usize, input: &Value, data: &Value) -> Option<Value> {
+pub fn evaluate(id: usize, input: &Json, data: &Json) -> Option<Json> {
     let result = match *ENTRYPOINTS.get(id)? {
         VIOLATION => violation(input, data),
         RESPONSE => response(input, data),
         _ => findings(input, data),
     };
-    Some(json!([{ "result": result }]))
+    Some(Json::Array(alloc::vec![Json::object([("result", result)])]))
 }
 
 /// Evaluates an entrypoint by name (for native callers that do not care about ids).
-pub fn evaluate_named(name: &str, input: &Value, data: &Value) -> Option<Value> {
+pub fn evaluate_named(name: &str, input: &Json, data: &Json) -> Option<Json> {
     let id = ENTRYPOINTS.iter().position(|e| *e == name)?;
     evaluate(id, input, data)
 }
 
 /// Parameters come from `input.parameters` (Gatekeeper) or else the data document (Kubewarden).
-fn parameters<'a>(input: &'a Value, data: &'a Value) -> &'a Value {
+fn parameters<'a>(input: &'a Json, data: &'a Json) -> &'a Json {
     input.get("parameters").unwrap_or(data)
 }
 
 /// Checks the object of an AdmissionRequest. DELETE and CONNECT carry no object: nothing to check.
-fn check_request(request: &Value, options: &Options) -> Result<Report, String> {
-    let object = request.get("object").unwrap_or(&Value::Null);
+fn check_request(request: &Json, options: &Options) -> Result<Report, String> {
+    let object = request.get("object").unwrap_or(&Json::Null);
     // Wrapped as an AdmissionReview so the engine takes the namespace from the request when the
     // object omits it, as the API server does.
-    let review = json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": { "namespace": request.get("namespace"), "object": object },
-    });
+    let namespace = request.get("namespace").cloned().unwrap_or_default();
+    let review = Json::object([
+        ("apiVersion", "admission.k8s.io/v1".into()),
+        ("kind", "AdmissionReview".into()),
+        (
+            "request",
+            Json::object([("namespace", namespace), ("object", object.clone())]),
+        ),
+    ]);
     let text = review.to_string();
     let mut report =
         check::check_text(&text, ADMISSION_SOURCE, options).map_err(|e| e.to_string())?;
@@ -68,6 +72,16 @@ fn check_request(request: &Value, options: &Options) -> Result<Report, String> {
         }
     }
     Ok(report)
+}
+
+/// One entry of Gatekeeper's violation set.
+fn violation_entry(msg: String, path: &str, rule: &str, severity: &str) -> Json {
+    let details = Json::object([
+        ("path", path.into()),
+        ("rule", rule.into()),
+        ("severity", severity.into()),
+    ]);
+    Json::object([("msg", msg.into()), ("details", details)])
 }
 
 /// `path: message`, the form findings take in admission messages.
@@ -84,8 +98,10 @@ fn denies(finding: &Finding, options: &Options) -> bool {
     finding.severity == Severity::Error || options.warnings_deny
 }
 
-fn violation(input: &Value, data: &Value) -> Value {
-    let fail = |rule: &str, path: &str, msg: String| json!([{ "msg": msg, "details": { "path": path, "rule": rule, "severity": "error" } }]);
+fn violation(input: &Json, data: &Json) -> Json {
+    let fail = |rule: &str, path: &str, msg: String| {
+        Json::Array(alloc::vec![violation_entry(msg, path, rule, "error")])
+    };
     let options = match params::options(parameters(input, data)) {
         Ok(options) => options,
         Err(e) => return fail("meshtel.parameters", "parameters", e.to_string()),
@@ -101,31 +117,33 @@ fn violation(input: &Value, data: &Value) -> Value {
         Ok(report) => report,
         Err(e) => return fail("meshtel.input", "review.object", e),
     };
-    let set: Vec<Value> = report
+    let set: Vec<Json> = report
         .resources
         .iter()
         .flat_map(|r| &r.findings)
         .filter(|f| denies(f, &options))
-        .map(|f| {
-            json!({
-                "msg": describe(f),
-                "details": { "path": f.path, "rule": f.rule, "severity": f.severity.as_str() },
-            })
-        })
+        .map(|f| violation_entry(describe(f), &f.path, &f.rule, f.severity.as_str()))
         .collect();
-    Value::Array(set)
+    Json::Array(set)
 }
 
-fn response(input: &Value, data: &Value) -> Value {
+fn response(input: &Json, data: &Json) -> Json {
     let request = input.get("request").filter(|r| r.is_object());
     let uid = request
         .and_then(|r| r.get("uid"))
         .cloned()
-        .unwrap_or_else(|| Value::String(String::new()));
+        .unwrap_or_else(|| Json::String(String::new()));
     let deny = |code: u16, message: String| {
-        json!({ "response": {
-            "uid": uid, "allowed": false, "status": { "message": message, "code": code },
-        }})
+        let status = Json::object([
+            ("message", message.into()),
+            ("code", u64::from(code).into()),
+        ]);
+        let response = Json::object([
+            ("uid", uid.clone()),
+            ("allowed", false.into()),
+            ("status", status),
+        ]);
+        Json::object([("response", response)])
     };
     let options = match params::options(parameters(input, data)) {
         Ok(options) => options,
@@ -154,29 +172,32 @@ fn response(input: &Value, data: &Value) -> Value {
         .collect();
     let allowed = report.resources.iter().all(|r| r.verdict != Verdict::Deny);
     let mut response = Map::new();
-    response.insert("uid".into(), uid.clone());
-    response.insert("allowed".into(), Value::Bool(allowed));
+    response.insert("uid", uid.clone());
+    response.insert("allowed", Json::Bool(allowed));
     if !allowed {
         response.insert(
-            "status".into(),
-            json!({ "message": reasons.join("; "), "code": 403 }),
+            "status",
+            Json::object([
+                ("message", reasons.join("; ").into()),
+                ("code", 403u64.into()),
+            ]),
         );
     }
     if !warnings.is_empty() {
-        response.insert("warnings".into(), json!(warnings));
+        response.insert("warnings", warnings.to_json());
     }
-    json!({ "response": response })
+    Json::object([("response", Json::Object(response))])
 }
 
-fn findings(input: &Value, data: &Value) -> Value {
+fn findings(input: &Json, data: &Json) -> Json {
     let options = match params::options(parameters(input, data)) {
         Ok(options) => options,
-        Err(e) => return json!({ "error": e.to_string() }),
+        Err(e) => return Json::object([("error", e.to_string().into())]),
     };
-    let report = if let Some(text) = input.get("resources").and_then(Value::as_str) {
+    let report = if let Some(text) = input.get("resources").and_then(Json::as_str) {
         let name = input
             .get("source")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .unwrap_or("input");
         check::check_sources(&[Source { text, name }], &options).map_err(|e| e.to_string())
     } else if let Some(request) = input
@@ -189,7 +210,7 @@ fn findings(input: &Value, data: &Value) -> Value {
         Err("expected input.resources (text), input.review or input.request".to_string())
     };
     match report {
-        Ok(report) => serde_json::to_value(&report).unwrap_or(Value::Null),
-        Err(e) => json!({ "error": e }),
+        Ok(report) => report.to_json(),
+        Err(e) => Json::object([("error", e.into())]),
     }
 }

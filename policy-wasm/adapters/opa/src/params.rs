@@ -4,8 +4,8 @@
 use alloc::format;
 use alloc::string::String;
 use policy_wasm::check::Options;
+use policy_wasm::json::{DecodeError, FromJson, Json};
 use policy_wasm::scope::Scope;
-use serde_json::Value;
 use thiserror::Error;
 
 /// Why parameters could not be used; the policy then fails closed.
@@ -22,9 +22,8 @@ pub enum ParamError {
 /// Reads parameters; `null` and `{}` mean the defaults (scope `istio`, warnings warn). Unknown
 /// keys are ignored because Kubewarden adds its own (`kubernetes`) to the data document.
 ///
-/// Fields are read one by one with `from_value` on owned values, the same deserializers the
-/// engine already instantiates, which keeps the module small.
-pub fn options(value: &Value) -> Result<Options, ParamError> {
+/// Fields are read with the engine's own `FromJson` tables, which keeps the module small.
+pub fn options(value: &Json) -> Result<Options, ParamError> {
     if !(value.is_null() || value.is_object()) {
         return Err(ParamError::Shape("expected an object".into()));
     }
@@ -32,25 +31,24 @@ pub fn options(value: &Value) -> Result<Options, ParamError> {
     let text = |key: &str| -> Result<Option<String>, ParamError> {
         match field(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(ParamError::Shape(format!("`{key}` must be a string"))),
         }
     };
-    let typed = |key: &str, e: serde_json::Error| ParamError::Shape(format!("`{key}`: {e}"));
+    let typed = |key: &str, e: DecodeError| ParamError::Shape(format!("`{key}`: {e}"));
     let scope = match field("scope") {
         None => Scope::istio(),
-        Some(Value::String(name)) => {
+        Some(Json::String(name)) => {
             Scope::builtin(name).ok_or_else(|| ParamError::UnknownScope(name.clone()))?
         }
-        Some(table) => serde_json::from_value(table.clone()).map_err(|e| typed("scope", e))?,
+        Some(table) => FromJson::from_json(table).map_err(|e| typed("scope", e))?,
     };
     let mut options = Options::for_scope(scope);
     if let Some(mesh) = field("mesh") {
-        options.mesh = serde_json::from_value(mesh.clone()).map_err(|e| typed("mesh", e))?;
+        options.mesh = FromJson::from_json(mesh).map_err(|e| typed("mesh", e))?;
     }
     if let Some(workloads) = field("workloads") {
-        options.workloads =
-            serde_json::from_value(workloads.clone()).map_err(|e| typed("workloads", e))?;
+        options.workloads = FromJson::from_json(workloads).map_err(|e| typed("workloads", e))?;
     }
     options.revision = text("revision")?;
     options.root_namespace = text("rootNamespace")?.unwrap_or_default();

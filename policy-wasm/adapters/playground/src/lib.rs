@@ -9,19 +9,17 @@ use policy_wasm::attributes::{AttributeSource, HeaderMap, encode_i64, encode_pai
 use policy_wasm::cel;
 use policy_wasm::check::{self, Options, Source};
 use policy_wasm::input::{self, InputError};
+use policy_wasm::json::{self, FromJson, Json, ToJson};
 use policy_wasm::model::{MeshConfig, Telemetry};
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{self, Scene};
 use policy_wasm::scope::Scope;
 use policy_wasm::workload::{Mode, Workload};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The playground's state, as the page and the share link hold it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Default)]
 pub struct State {
     /// Telemetry resources (YAML or JSON, any number of documents).
     pub yaml: String,
@@ -42,8 +40,7 @@ pub struct State {
 }
 
 /// The workload form: namespace and `k=v` labels (comma or newline separated).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub struct WorkloadForm {
     /// Namespace.
     pub namespace: String,
@@ -52,8 +49,7 @@ pub struct WorkloadForm {
 }
 
 /// The "simulate a request" form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Default)]
 pub struct RequestForm {
     /// `inbound` (SERVER) or `outbound` (CLIENT).
     pub direction: String,
@@ -80,12 +76,28 @@ pub struct RequestForm {
     pub properties: String,
 }
 
+policy_wasm::json_struct!(decode State {
+    "yaml" => yaml, "mesh" => mesh, "scope" => scope, "customScope" => custom_scope,
+    "revision" => revision, "rootNamespace" => root_namespace, "workload" => workload,
+    "request" => request,
+});
+policy_wasm::json_struct!(decode WorkloadForm { "namespace" => namespace, "labels" => labels });
+policy_wasm::json_struct!(decode RequestForm {
+    "direction" => direction, "method" => method, "path" => path, "authority" => authority,
+    "protocol" => protocol, "status" => status, "requestHeaders" => request_headers,
+    "responseHeaders" => response_headers, "startTime" => start_time,
+    "durationMs" => duration_ms, "properties" => properties,
+});
+
 /// Evaluates the whole state; returns JSON (see `playground/app.js` for the shape).
 #[wasm_bindgen]
 pub fn evaluate(state_json: &str) -> String {
-    let out = match serde_json::from_str::<State>(state_json) {
+    let out = match json::from_str::<State>(state_json) {
         Ok(state) => evaluate_state(&state),
-        Err(e) => json!({"fatal": format!("playground state is not valid: {e}")}),
+        Err(e) => Json::object([(
+            "fatal",
+            format!("playground state is not valid: {e}").into(),
+        )]),
     };
     out.to_string()
 }
@@ -93,21 +105,31 @@ pub fn evaluate(state_json: &str) -> String {
 /// The engine's version and the scopes it knows, for the page header.
 #[wasm_bindgen]
 pub fn about() -> String {
-    json!({"version": env!("CARGO_PKG_VERSION"), "scopes": ["aks", "istio", "custom"]}).to_string()
+    let scopes = ["aks", "istio", "custom"].map(Json::from).to_vec();
+    Json::object([
+        ("version", env!("CARGO_PKG_VERSION").into()),
+        ("scopes", Json::Array(scopes)),
+    ])
+    .to_string()
 }
 
-fn error_json(place: &str, e: &InputError) -> Value {
+fn error_json(place: &str, e: &InputError) -> Json {
     let column = match e {
         InputError::Syntax { column, .. } | InputError::Utf8 { column, .. } => Some(*column),
         InputError::TooLarge { .. } => None,
     };
-    json!({"where": place, "message": e.to_string(), "line": e.line(), "column": column})
+    Json::object([
+        ("where", place.into()),
+        ("message", e.to_string().into()),
+        ("line", e.line().to_json()),
+        ("column", column.to_json()),
+    ])
 }
 
-fn evaluate_state(state: &State) -> Value {
+fn evaluate_state(state: &State) -> Json {
     let options = match options(state) {
         Ok(o) => o,
-        Err(error) => return json!({ "error": error }),
+        Err(error) => return Json::object([("error", error)]),
     };
     let sources = [Source {
         text: &state.yaml,
@@ -115,7 +137,7 @@ fn evaluate_state(state: &State) -> Value {
     }];
     let (checked, skipped) = match check::check_resources(&sources, &options) {
         Ok(c) => c,
-        Err(e) => return json!({ "error": error_json("resources", &e) }),
+        Err(e) => return Json::object([("error", error_json("resources", &e))]),
     };
     let mut telemetries: Vec<Telemetry> = checked.iter().map(|c| c.telemetry.clone()).collect();
     let cel = cel_diagnostics(&checked);
@@ -136,41 +158,41 @@ fn evaluate_state(state: &State) -> Value {
         .iter()
         .map(|m| resolve::resolve(&scene, &workload, *m))
         .collect();
-    json!({
-        "report": report,
-        "cel": cel,
-        "rootNamespace": options.root_namespace(),
-        "effective": effective,
-        "simulation": simulate(&scene, &workload, &state.request),
-        "metricsNote": "Metric series preview comes with the metrics half of the proxy filter (issue 7); the effective metrics configuration above is what it will apply.",
-    })
+    Json::object([
+        ("report", report.to_json()),
+        ("cel", Json::Array(cel)),
+        ("rootNamespace", options.root_namespace().into()),
+        ("effective", effective.to_json()),
+        ("simulation", simulate(&scene, &workload, &state.request)),
+        ("metricsNote", "Metric series preview comes with the metrics half of the proxy filter (issue 7); the effective metrics configuration above is what it will apply.".into()),
+    ])
 }
 
 /// The CEL checker's diagnostics for every filter expression and tag-override value, with the
 /// line of the expression and the column inside it.
-fn cel_diagnostics(checked: &[check::Checked]) -> Vec<Value> {
+fn cel_diagnostics(checked: &[check::Checked]) -> Vec<Json> {
     let mut out = Vec::new();
     let mut expressions = Vec::new();
     for c in checked {
         let spec = c.object.value.get("spec");
         let list = |key: &str| {
             spec.and_then(|s| s.get(key))
-                .and_then(Value::as_array)
+                .and_then(Json::as_array)
                 .cloned()
                 .unwrap_or_default()
         };
         for (i, rule) in list("accessLogging").iter().enumerate() {
-            if let Some(e) = rule.pointer("/filter/expression").and_then(Value::as_str) {
+            if let Some(e) = rule.pointer("/filter/expression").and_then(Json::as_str) {
                 let path = format!("spec.accessLogging[{i}].filter.expression");
                 expressions.push((c, path, e.to_string(), cel::Context::Filter));
             }
         }
         for (i, m) in list("metrics").iter().enumerate() {
-            let overrides = m.get("overrides").and_then(Value::as_array);
+            let overrides = m.get("overrides").and_then(Json::as_array);
             for (j, o) in overrides.into_iter().flatten().enumerate() {
-                let tags = o.get("tagOverrides").and_then(Value::as_object);
+                let tags = o.get("tagOverrides").and_then(Json::as_object);
                 for (tag, t) in tags.into_iter().flatten() {
-                    if let Some(e) = t.get("value").and_then(Value::as_str) {
+                    if let Some(e) = t.get("value").and_then(Json::as_str) {
                         let path = input::key_path(
                             &format!("spec.metrics[{i}].overrides[{j}].tagOverrides"),
                             tag,
@@ -184,22 +206,30 @@ fn cel_diagnostics(checked: &[check::Checked]) -> Vec<Value> {
     }
     for (c, path, expression, context) in expressions {
         for d in cel::check(&expression, context) {
-            out.push(json!({
-                "resource": format!("{}/{}", c.report.namespace, c.report.name),
-                "path": path,
-                "line": c.object.line(&path),
-                "column": d.column,
-                "severity": if d.severity == cel::Severity::Error { "error" } else { "warning" },
-                "message": d.message,
-                "hint": d.hint,
-                "expression": expression,
-            }));
+            let severity = if d.severity == cel::Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            out.push(Json::object([
+                (
+                    "resource",
+                    format!("{}/{}", c.report.namespace, c.report.name).into(),
+                ),
+                ("line", c.object.line(&path).to_json()),
+                ("path", path.to_json()),
+                ("column", u64::from(d.column).into()),
+                ("severity", severity.into()),
+                ("message", d.message.to_json()),
+                ("hint", d.hint.to_json()),
+                ("expression", expression.to_json()),
+            ]));
         }
     }
     out
 }
 
-fn options(state: &State) -> Result<Options, Value> {
+fn options(state: &State) -> Result<Options, Json> {
     let scope = match state.scope.as_str() {
         "aks" => Scope::aks(),
         "custom" => Scope::parse(&state.custom_scope, "scope.yaml").map_err(|e| {
@@ -207,7 +237,12 @@ fn options(state: &State) -> Result<Options, Value> {
                 policy_wasm::scope::ScopeError::Input(i) => (i.line(), input_column(i)),
                 _ => (None, None),
             };
-            json!({"where": "scope", "message": e.to_string(), "line": line, "column": column})
+            Json::object([
+                ("where", "scope".into()),
+                ("message", e.to_string().into()),
+                ("line", line.to_json()),
+                ("column", column.to_json()),
+            ])
         })?,
         _ => Scope::istio(),
     };
@@ -234,14 +269,14 @@ fn input_column(e: &InputError) -> Option<usize> {
 }
 
 /// A MeshConfig, or a ConfigMap whose `data.mesh` holds one.
-fn parse_mesh(text: &str) -> Result<MeshConfig, Value> {
+fn parse_mesh(text: &str) -> Result<MeshConfig, Json> {
     let objects = input::parse(text, "meshconfig.yaml").map_err(|e| error_json("mesh", &e))?;
     let mut value = objects
         .into_iter()
         .next()
         .map(|o| o.value)
         .unwrap_or_default();
-    if let Some(inner) = value.pointer("/data/mesh").and_then(Value::as_str) {
+    if let Some(inner) = value.pointer("/data/mesh").and_then(Json::as_str) {
         let inner = input::parse(inner, "meshconfig.yaml (data.mesh)")
             .map_err(|e| error_json("mesh", &e))?;
         value = inner
@@ -253,9 +288,15 @@ fn parse_mesh(text: &str) -> Result<MeshConfig, Value> {
     if value.is_null() {
         return Ok(MeshConfig::default());
     }
-    serde_json::from_value(value).map_err(
-        |e| json!({"where": "mesh", "message": format!("meshconfig.yaml: not a MeshConfig: {e}")}),
-    )
+    MeshConfig::from_json(&value).map_err(|e| {
+        Json::object([
+            ("where", "mesh".into()),
+            (
+                "message",
+                format!("meshconfig.yaml: not a MeshConfig: {e}").into(),
+            ),
+        ])
+    })
 }
 
 fn parse_labels(text: &str) -> BTreeMap<String, String> {
@@ -268,7 +309,7 @@ fn parse_labels(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn simulate(scene: &Scene<'_>, workload: &Workload, form: &RequestForm) -> Value {
+fn simulate(scene: &Scene<'_>, workload: &Workload, form: &RequestForm) -> Json {
     let mode = if form.direction == "outbound" {
         Mode::Client
     } else {
@@ -276,7 +317,7 @@ fn simulate(scene: &Scene<'_>, workload: &Workload, form: &RequestForm) -> Value
     };
     let request = match Request::from_form(form) {
         Ok(r) => r,
-        Err(e) => return json!({"mode": mode, "error": e}),
+        Err(e) => return Json::object([("mode", mode.to_json()), ("error", e.into())]),
     };
     match Plan::build(scene, workload) {
         Ok(plan) => {
@@ -285,9 +326,13 @@ fn simulate(scene: &Scene<'_>, workload: &Workload, form: &RequestForm) -> Value
                 .iter()
                 .map(|r| String::from_utf8_lossy(r).into_owned())
                 .collect();
-            json!({"mode": mode, "records": records, "warnings": plan.warnings})
+            Json::object([
+                ("mode", mode.to_json()),
+                ("records", records.to_json()),
+                ("warnings", plan.warnings.to_json()),
+            ])
         }
-        Err(e) => json!({"mode": mode, "error": e}),
+        Err(e) => Json::object([("mode", mode.to_json()), ("error", e.into())]),
     }
 }
 
@@ -318,7 +363,7 @@ impl Request {
     pub fn from_form(f: &RequestForm) -> Result<Request, String> {
         let mut r = Request::default();
         if !f.properties.trim().is_empty() {
-            let map: Map<String, Value> = serde_json::from_str(&f.properties)
+            let map: json::Map = json::from_str(&f.properties)
                 .map_err(|e| format!("more attributes: not a JSON object: {e}"))?;
             for (key, value) in &map {
                 let path =
@@ -404,10 +449,10 @@ impl AttributeSource for Request {
 
 /// One attribute value in the fixture format (`host-tests/fixtures/README.md`): a string, or
 /// `{"int"|"uint"|"bool"|"timestamp"|"timestamp_ns"|"duration_ns"|"hex"|"map": …}`.
-fn encode_value(value: &Value) -> Result<Vec<u8>, String> {
+fn encode_value(value: &Json) -> Result<Vec<u8>, String> {
     let (tag, inner) = match value {
-        Value::String(s) => return Ok(s.as_bytes().to_vec()),
-        Value::Object(o) if o.len() == 1 => o.iter().next().ok_or("empty object")?,
+        Json::String(s) => return Ok(s.as_bytes().to_vec()),
+        Json::Object(o) if o.len() == 1 => o.iter().next().ok_or("empty object")?,
         _ => return Err("expected a string or a one-key typed object such as {\"int\": 1}".into()),
     };
     let int = || inner.as_i64().ok_or(format!("{tag}: expected an integer"));
@@ -496,17 +541,46 @@ mod tests {
 
     #[test]
     fn brief_inbound_record() {
-        let state: State = serde_json::from_value(json!({
-            "yaml": include_str!("../../../../examples/aks-brief/mesh-logging-default.yaml"),
-            "scope": "aks", "revision": "asm-1-22",
-            "workload": {"namespace": "default", "labels": "app=httpbin"},
-            "request": {"direction": "inbound", "method": "GET", "path": "/status/418",
-                "authority": "httpbin:8000", "protocol": "HTTP/1.1", "status": "418",
-                "startTime": "2024-08-13T00:31:47.696Z", "durationMs": "2.104877",
-                "requestHeaders": "user-agent: curl/8.9.1\nx-request-id: cdecaca5-5964-48f3-b42d-f474dfa623d5",
-                "responseHeaders": "x-envoy-upstream-service-time: 1",
-                "properties": r#"{"response.code_details": "via_upstream", "response.size": {"int": 135}, "request.total_size": {"int": 0}, "upstream.address": "10.244.0.13:8080", "upstream.local_address": "127.0.0.6:55401", "xds.cluster_name": "inbound|8080||", "xds.route_name": "default", "destination.address": "10.244.0.13:8080", "source.address": "10.244.0.12:53336", "connection.requested_server_name": "outbound_.8000_._.httpbin.default.svc.cluster.local"}"#}
-        }))
+        let text = |s: &str| Json::from(s);
+        let request = Json::object([
+            ("direction", text("inbound")),
+            ("method", text("GET")),
+            ("path", text("/status/418")),
+            ("authority", text("httpbin:8000")),
+            ("protocol", text("HTTP/1.1")),
+            ("status", text("418")),
+            ("startTime", text("2024-08-13T00:31:47.696Z")),
+            ("durationMs", text("2.104877")),
+            (
+                "requestHeaders",
+                text("user-agent: curl/8.9.1\nx-request-id: cdecaca5-5964-48f3-b42d-f474dfa623d5"),
+            ),
+            ("responseHeaders", text("x-envoy-upstream-service-time: 1")),
+            (
+                "properties",
+                text(
+                    r#"{"response.code_details": "via_upstream", "response.size": {"int": 135}, "request.total_size": {"int": 0}, "upstream.address": "10.244.0.13:8080", "upstream.local_address": "127.0.0.6:55401", "xds.cluster_name": "inbound|8080||", "xds.route_name": "default", "destination.address": "10.244.0.13:8080", "source.address": "10.244.0.12:53336", "connection.requested_server_name": "outbound_.8000_._.httpbin.default.svc.cluster.local"}"#,
+                ),
+            ),
+        ]);
+        let state = State::from_json(&Json::object([
+            (
+                "yaml",
+                text(include_str!(
+                    "../../../../examples/aks-brief/mesh-logging-default.yaml"
+                )),
+            ),
+            ("scope", text("aks")),
+            ("revision", text("asm-1-22")),
+            (
+                "workload",
+                Json::object([
+                    ("namespace", text("default")),
+                    ("labels", text("app=httpbin")),
+                ]),
+            ),
+            ("request", request),
+        ]))
         .unwrap();
         let out = evaluate_state(&state);
         assert_eq!(out["report"]["resources"][0]["verdict"], "warn");

@@ -1,0 +1,373 @@
+//! [`FromJson`] / [`ToJson`]: typed views of JSON, implemented for structs through the field
+//! tables of [`json_struct!`](crate::json_struct) and enums through
+//! [`json_enum!`](crate::json_enum), so each struct costs a few calls, not a deserializer.
+
+use super::{Json, Map, ParseError};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Why a JSON value does not have the expected shape; the path says where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Field path from the value decoded (`spec.tracing[0].providers`); empty for the value itself.
+    pub path: String,
+    /// What is wrong, in serde's words (`invalid type: string "x", expected a boolean`).
+    pub message: String,
+}
+
+impl DecodeError {
+    /// An error about the value itself.
+    pub fn new(message: impl Into<String>) -> DecodeError {
+        DecodeError {
+            path: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// `value` is not `expected` (`a string`, `struct Telemetry`).
+    pub fn invalid(value: &Json, expected: &str) -> DecodeError {
+        let found = match value {
+            Json::Null => "null".to_string(),
+            Json::Bool(b) => format!("boolean `{b}`"),
+            Json::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+            Json::Number(n) => format!("integer `{n}`"),
+            Json::String(s) => format!("string {s:?}"),
+            Json::Array(_) => "sequence".to_string(),
+            Json::Object(_) => "map".to_string(),
+        };
+        DecodeError::new(format!("invalid type: {found}, expected {expected}"))
+    }
+
+    /// A required field is absent.
+    pub fn missing(key: &str) -> DecodeError {
+        DecodeError::new(format!("missing field `{key}`"))
+    }
+
+    /// This error, seen from one level up (`key` is `name` or `[3]`).
+    fn within(mut self, key: &str) -> DecodeError {
+        self.path = match (self.path.is_empty(), key.starts_with('[')) {
+            (true, _) => key.to_string(),
+            (false, true) => format!("{key}{}", self.path),
+            (false, false) if self.path.starts_with('[') => format!("{key}{}", self.path),
+            (false, false) => format!("{key}.{}", self.path),
+        };
+        self
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{} at `{}`", self.message, self.path)
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+impl From<ParseError> for DecodeError {
+    fn from(e: ParseError) -> DecodeError {
+        DecodeError::new(e.to_string())
+    }
+}
+
+/// A type that can be read from a JSON value.
+pub trait FromJson: Sized {
+    /// Reads `value`; unknown object members are ignored unless the type says otherwise.
+    fn from_json(value: &Json) -> Result<Self, DecodeError>;
+}
+
+/// A type that can be written as a JSON value.
+pub trait ToJson {
+    /// The value as JSON.
+    fn to_json(&self) -> Json;
+
+    /// True when a struct field holding this value is left out where the table marks it
+    /// optional (empty `Option`, `Vec`, map or string).
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+/// Parses `text` and reads a `T` from it.
+pub fn from_str<T: FromJson>(text: &str) -> Result<T, DecodeError> {
+    T::from_json(&super::parse(text)?)
+}
+
+/// The members of `value`, which must be an object (`what` names the type for the message).
+pub fn decode_fields<'a>(value: &'a Json, what: &str) -> Result<&'a Map, DecodeError> {
+    value
+        .as_object()
+        .ok_or_else(|| DecodeError::invalid(value, &format!("struct {what}")))
+}
+
+/// Like [`decode_fields`], rejecting members not in `known` (serde's `deny_unknown_fields`).
+pub fn decode_strict_fields<'a>(
+    value: &'a Json,
+    what: &str,
+    known: &[&str],
+) -> Result<&'a Map, DecodeError> {
+    let map = decode_fields(value, what)?;
+    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        let expected: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        return Err(DecodeError::new(format!(
+            "unknown field `{unknown}`, expected one of {}",
+            expected.join(", ")
+        )));
+    }
+    Ok(map)
+}
+
+/// The member `key` of `map` read as `T`; `None` when absent.
+pub fn field<T: FromJson>(map: &Map, key: &str) -> Result<Option<T>, DecodeError> {
+    map.get(key)
+        .map(|v| T::from_json(v).map_err(|e| e.within(key)))
+        .transpose()
+}
+
+/// Appends `key` to a struct's object unless `optional` and the value is absent.
+pub fn put<T: ToJson + ?Sized>(map: &mut Map, key: &str, value: &T, optional: bool) {
+    if !(optional && value.is_absent()) {
+        map.push(key, value.to_json());
+    }
+}
+
+/// Reads a string that must be one of `names`; the index of the match.
+pub fn variant(value: &Json, names: &[&str]) -> Result<usize, DecodeError> {
+    let Json::String(s) = value else {
+        return Err(DecodeError::invalid(value, "a variant name"));
+    };
+    names.iter().position(|n| n == s).ok_or_else(|| {
+        let expected: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        DecodeError::new(format!(
+            "unknown variant `{s}`, expected one of {}",
+            expected.join(", ")
+        ))
+    })
+}
+
+/// Implements [`FromJson`] and/or [`ToJson`] for a struct from a table of `"jsonName" => field`.
+///
+/// `decode` reads into `Default::default()`; a field marked `[required]` must be present. `encode`
+/// writes the fields in table order; a field marked `[optional]` is left out when empty. `decode_strict` also
+/// rejects unknown members.
+#[macro_export]
+macro_rules! json_struct {
+    (decode $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn from_json(value: &$crate::json::Json) -> Result<Self, $crate::json::DecodeError> {
+                let map = $crate::json::decode_fields(value, stringify!($ty))?;
+                $crate::json_struct!(@fields map, $ty { $($key => $field $([$req])?),* })
+            }
+        }
+    };
+    (decode_strict $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn from_json(value: &$crate::json::Json) -> Result<Self, $crate::json::DecodeError> {
+                let map = $crate::json::decode_strict_fields(value, stringify!($ty), &[$($key),*])?;
+                $crate::json_struct!(@fields map, $ty { $($key => $field $([$req])?),* })
+            }
+        }
+    };
+    (@fields $map:ident, $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* }) => {{
+        let mut out = <$ty as Default>::default();
+        $(
+            match $crate::json::field($map, $key)? {
+                Some(v) => out.$field = v,
+                None => { $( let _ = stringify!($req); return Err($crate::json::DecodeError::missing($key)); )? }
+            }
+        )*
+        Ok(out)
+    }};
+    (encode $ty:ident { $($key:literal => $field:ident $([$opt:ident])?),* $(,)? }) => {
+        impl $crate::json::ToJson for $ty {
+            fn to_json(&self) -> $crate::json::Json {
+                let mut map = $crate::json::Map::new();
+                $( $crate::json::put(&mut map, $key, &self.$field, false $(|| { let _ = stringify!($opt); true })?); )*
+                $crate::json::Json::Object(map)
+            }
+        }
+    };
+}
+
+/// Implements [`FromJson`] and [`ToJson`] for a fieldless enum from `"NAME" => Variant` pairs.
+#[macro_export]
+macro_rules! json_enum {
+    ($ty:ident { $($name:literal => $variant:ident),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn from_json(value: &$crate::json::Json) -> Result<Self, $crate::json::DecodeError> {
+                const ALL: &[$ty] = &[$($ty::$variant),*];
+                $crate::json::variant(value, &[$($name),*]).map(|i| ALL[i])
+            }
+        }
+        impl $crate::json::ToJson for $ty {
+            fn to_json(&self) -> $crate::json::Json {
+                $crate::json::Json::String(match self { $($ty::$variant => $name),* }.into())
+            }
+        }
+    };
+}
+
+impl FromJson for Json {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        Ok(value.clone())
+    }
+}
+
+impl ToJson for Json {
+    fn to_json(&self) -> Json {
+        self.clone()
+    }
+}
+
+impl FromJson for Map {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        value
+            .as_object()
+            .cloned()
+            .ok_or_else(|| DecodeError::invalid(value, "a map"))
+    }
+}
+
+impl ToJson for Map {
+    fn to_json(&self) -> Json {
+        Json::Object(self.clone())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl FromJson for String {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        value
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| DecodeError::invalid(value, "a string"))
+    }
+}
+
+impl ToJson for String {
+    fn to_json(&self) -> Json {
+        Json::String(self.clone())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl ToJson for str {
+    fn to_json(&self) -> Json {
+        Json::String(self.into())
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        value
+            .as_bool()
+            .ok_or_else(|| DecodeError::invalid(value, "a boolean"))
+    }
+}
+
+impl ToJson for bool {
+    fn to_json(&self) -> Json {
+        Json::Bool(*self)
+    }
+}
+
+impl FromJson for f64 {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        value
+            .as_f64()
+            .ok_or_else(|| DecodeError::invalid(value, "f64"))
+    }
+}
+
+impl ToJson for f64 {
+    fn to_json(&self) -> Json {
+        Json::from(*self)
+    }
+}
+
+impl FromJson for usize {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        value
+            .as_u64()
+            .and_then(|u| usize::try_from(u).ok())
+            .ok_or_else(|| DecodeError::invalid(value, "usize"))
+    }
+}
+
+impl ToJson for usize {
+    fn to_json(&self) -> Json {
+        Json::from(*self)
+    }
+}
+
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        match value {
+            Json::Null => Ok(None),
+            v => T::from_json(v).map(Some),
+        }
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_json(&self) -> Json {
+        self.as_ref().map_or(Json::Null, T::to_json)
+    }
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        let items = value
+            .as_array()
+            .ok_or_else(|| DecodeError::invalid(value, "a sequence"))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| T::from_json(v).map_err(|e| e.within(&format!("[{i}]"))))
+            .collect()
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> Json {
+        Json::Array(self.iter().map(T::to_json).collect())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FromJson> FromJson for BTreeMap<String, T> {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        let map = value
+            .as_object()
+            .ok_or_else(|| DecodeError::invalid(value, "a map"))?;
+        map.iter()
+            .map(|(k, v)| Ok((k.clone(), T::from_json(v).map_err(|e| e.within(k))?)))
+            .collect()
+    }
+}
+
+impl<T: ToJson> ToJson for BTreeMap<String, T> {
+    fn to_json(&self) -> Json {
+        Json::Object(Map::from_entries(
+            self.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+        ))
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
