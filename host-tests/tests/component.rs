@@ -32,12 +32,12 @@ fn options(case: &Value) -> (Options, wit::Options) {
         _ => wit::Scope::Istio,
     };
     if let Some(s) = o.get("scopeFile") {
-        native.scope = FromJson::from_json(&s).expect("scopeFile is a scope");
+        native.scope = FromJson::from_json(s).expect("scopeFile is a scope");
         scope = wit::Scope::Custom(s.to_string());
     }
     let mut mesh_config = None;
     if let Some(mesh) = o.get("mesh") {
-        native.mesh = FromJson::from_json(&mesh).expect("mesh parses");
+        native.mesh = FromJson::from_json(mesh).expect("mesh parses");
         mesh_config = Some(mesh.to_string());
     }
     native.revision = o
@@ -54,7 +54,7 @@ fn options(case: &Value) -> (Options, wit::Options) {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if let Some(w) = o.get("workloads") {
-        native.workloads = FromJson::from_json(&w).expect("workloads parse");
+        native.workloads = FromJson::from_json(w).expect("workloads parse");
     }
     let wit = wit::Options {
         scope,

@@ -297,7 +297,7 @@ fn walk(value: &Json, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Optio
             let set: Vec<&str> = one_of
                 .iter()
                 .copied()
-                .filter(|k| out.contains_key(*k))
+                .filter(|k| out.contains_key(k))
                 .collect();
             if set.len() > 1 {
                 findings.push(
@@ -313,7 +313,7 @@ fn walk(value: &Json, ty: &Ty, path: &str, findings: &mut Vec<Finding>) -> Optio
                     .with_hint(format!("keep `{}` and remove the others", set[0])),
                 );
                 for extra in &set[1..] {
-                    out.remove(*extra);
+                    out.remove(extra);
                 }
             }
             Some(Json::Object(out))

@@ -19,10 +19,10 @@ fn options(case: &Value) -> Options {
     };
     let mut options = Options::for_scope(scope);
     if let Some(s) = o.get("scopeFile") {
-        options.scope = FromJson::from_json(&s).expect("scopeFile is a scope");
+        options.scope = FromJson::from_json(s).expect("scopeFile is a scope");
     }
     if let Some(mesh) = o.get("mesh") {
-        options.mesh = FromJson::from_json(&mesh).expect("mesh parses");
+        options.mesh = FromJson::from_json(mesh).expect("mesh parses");
     }
     options.revision = o
         .get("revision")
@@ -36,7 +36,7 @@ fn options(case: &Value) -> Options {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if let Some(w) = o.get("workloads") {
-        options.workloads = FromJson::from_json(&w).expect("workloads parse");
+        options.workloads = FromJson::from_json(w).expect("workloads parse");
     }
     options
 }

@@ -25,6 +25,19 @@ pub enum Json {
 
 static NULL: Json = Json::Null;
 
+/// The unescaped tokens of a JSON pointer; `None` when it is neither empty nor starts with `/`.
+fn pointer_tokens(pointer: &str) -> Option<Vec<String>> {
+    if pointer.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = pointer.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
 impl Json {
     /// An object from `(key, value)` pairs, keys sorted as serde_json's `json!` sorts them.
     pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Json)>) -> Json {
@@ -45,13 +58,8 @@ impl Json {
 
     /// The value at a JSON pointer (`/a/0/b`), as RFC 6901 defines it.
     pub fn pointer(&self, pointer: &str) -> Option<&Json> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
         let mut here = self;
-        for token in rest.split('/') {
-            let token = token.replace("~1", "/").replace("~0", "~");
+        for token in pointer_tokens(pointer)? {
             here = match here {
                 Json::Object(map) => map.get(&token)?,
                 Json::Array(items) => items.get(token.parse::<usize>().ok()?)?,
@@ -63,13 +71,8 @@ impl Json {
 
     /// The value at a JSON pointer, mutably.
     pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Json> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
         let mut here = self;
-        for token in rest.split('/') {
-            let token = token.replace("~1", "/").replace("~0", "~");
+        for token in pointer_tokens(pointer)? {
             here = match here {
                 Json::Object(map) => map.get_mut(&token)?,
                 Json::Array(items) => items.get_mut(token.parse::<usize>().ok()?)?,
