@@ -107,9 +107,10 @@ fuzz_target!(|bytes: &[u8]| {
         let parsed: Option<Value> = serde_json::from_slice(input).ok();
         match (got, allowed_failure(parsed.as_ref(), id)) {
             (Ok(got), None) => {
-                let data = data.unwrap_or_else(|| json!({}));
+                let empty = json!({});
+                let data = data.as_ref().unwrap_or(&empty);
                 let native =
-                    policy_opa::evaluate(id, parsed.as_ref().unwrap_or(&Value::Null), &data);
+                    policy_opa::evaluate(id, parsed.as_ref().unwrap_or(&Value::Null), data);
                 assert_eq!(
                     Some(&got),
                     native.as_ref(),

@@ -41,9 +41,9 @@ pub const TARGETS: &[Target] = &[
     target("cel", 4096, false),
     target("check_text", 16384, false),
     target("accesslog", 4096, false),
-    target("opa_abi", 16384, true),
     target("filter_on_log", 8192, true),
     target("filter_configure", 8192, true),
+    target("opa_abi", 16384, true),
 ];
 
 /// Seconds per pure target in `cargo xtask test`.
