@@ -1,8 +1,9 @@
 //! Writes the seed corpus `fuzz/corpus/<target>/` from the project's test corpus:
 //! the cel-spec conformance expressions (`../shared/cel-conformance`) and the filter expressions of
 //! `policy-wasm/tests/cases/*.yaml` paired with the recorded Envoy streams'
-//! attributes (`host-tests/fixtures/envoy/*.json`), the resources of every case, and Istio's
-//! access-log formats. Run by `cargo xtask fuzz --seed`; the output is committed.
+//! attributes (`host-tests/fixtures/envoy/*.json`), the resources of every case, Istio's
+//! access-log formats, and the OPA evaluations of the case corpus. Run by `cargo xtask fuzz
+//! --seed`; the output is committed. Arguments, when given, name the only targets to write.
 
 // The input format lives with the fuzz targets (a crate outside the workspace).
 #[path = "../../fuzz/src/lib.rs"]
@@ -40,6 +41,10 @@ fn name(bytes: &[u8]) -> String {
 }
 
 fn write(target: &str, seeds: &BTreeSet<Vec<u8>>) {
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    if !only.is_empty() && !only.iter().any(|o| o == target) {
+        return;
+    }
     let dir = root().join("fuzz/corpus").join(target);
     std::fs::create_dir_all(&dir).unwrap();
     for seed in seeds {
@@ -256,4 +261,43 @@ fn main() {
         configure.insert(config(labels, telemetry.clone()));
     }
     write("filter_configure", &configure);
+    write("opa_abi", &opa_seeds());
+}
+
+/// Every OPA evaluation of the case corpus on both paths (`opa_abi`'s input format: a mode byte,
+/// then the input, or `data 0xFF input` when the evaluation has a data document), plus inputs the
+/// ABI must refuse.
+fn opa_seeds() -> BTreeSet<Vec<u8>> {
+    let (evaluations, _) =
+        host_tests::opa::corpus::evaluations(&host_tests::opa::corpus::cases_dir()).unwrap();
+    let mut seeds = BTreeSet::new();
+    for e in &evaluations {
+        let id = policy_opa::ENTRYPOINTS
+            .iter()
+            .position(|n| *n == e.entrypoint)
+            .unwrap() as u8;
+        let input = serde_json::to_vec(&e.input).unwrap();
+        let has_data = e.data.as_object().is_none_or(|m| !m.is_empty());
+        for path in [0u8, 1] {
+            let mut seed = vec![path | id << 1 | u8::from(has_data) << 3];
+            if has_data {
+                seed.extend(serde_json::to_vec(&e.data).unwrap());
+                seed.push(0xFF);
+            }
+            seed.extend_from_slice(&input);
+            seeds.insert(seed);
+        }
+    }
+    for path in [0u8, 1] {
+        seeds.insert([&[path][..], b"{\"review\": "].concat());
+        seeds.insert([&[path | 3 << 1][..], b"{}"].concat());
+        seeds.insert(
+            [
+                &[path | 2 << 1][..],
+                b"{\"resources\": \"kind: Telemetry\"}",
+            ]
+            .concat(),
+        );
+    }
+    seeds
 }

@@ -1,11 +1,14 @@
-//! `cargo xtask fuzz`: runs every cargo-fuzz target of `fuzz/` for a bounded time.
+//! `cargo xtask fuzz`: runs every cargo-fuzz target of `fuzz/` for a bounded time; `cargo xtask
+//! test` runs the pure-Rust ones briefly ([`brief`]).
 //!
 //! cargo-fuzz is installed from crates.io into `target/tools` (project-local) when missing; the
-//! targets build with the nightly toolchain into `target/fuzz`, without a sanitizer (the code under
-//! test is safe Rust; panics, traps and allocations are what we look for). Each run starts from the
-//! committed seeds `fuzz/corpus/<target>/` plus what earlier runs found (`target/fuzz/corpus/`),
-//! with `-rss_limit_mb`, `-malloc_limit_mb` and `-max_len` set. A crash leaves its input under
-//! `fuzz/artifacts/<target>/` and fails the command.
+//! targets build with the toolchain running xtask (stable: without a sanitizer cargo-fuzz needs no
+//! nightly; the code under test is safe Rust, and panics, traps, hangs and allocations are what we
+//! look for) into `target/fuzz`, which later runs reuse. The targets that load artifacts under
+//! wasmtime sit behind the fuzz crate's `wasm` feature, so a build of the pure ones does not
+//! compile wasmtime. Each run starts from the committed seeds `fuzz/corpus/<target>/` plus what
+//! earlier runs found (`target/fuzz/corpus/`), with `-rss_limit_mb`, `-malloc_limit_mb` and
+//! `-max_len` set. A crash leaves its input under `fuzz/artifacts/<target>/` and fails the command.
 
 use crate::root;
 use anyhow::{Context, Result, bail};
@@ -15,14 +18,36 @@ use std::process::Command;
 /// The cargo-fuzz release xtask installs.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
-/// Every target, with its `-max_len`.
-pub const TARGETS: &[(&str, usize)] = &[
-    ("cel", 4096),
-    ("check_text", 16384),
-    ("accesslog", 4096),
-    ("filter_on_log", 8192),
-    ("filter_configure", 8192),
+/// One cargo-fuzz target.
+pub struct Target {
+    /// The `[[bin]]` name in `fuzz/Cargo.toml`.
+    pub name: &'static str,
+    /// libFuzzer's `-max_len`.
+    pub max_len: usize,
+    /// Needs the `wasm` feature (wasmtime and `dist/`).
+    pub wasm: bool,
+}
+
+const fn target(name: &'static str, max_len: usize, wasm: bool) -> Target {
+    Target {
+        name,
+        max_len,
+        wasm,
+    }
+}
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
+    target("cel", 4096, false),
+    target("check_text", 16384, false),
+    target("accesslog", 4096, false),
+    target("filter_on_log", 8192, true),
+    target("filter_configure", 8192, true),
+    target("opa_abi", 16384, true),
 ];
+
+/// Seconds per pure target in `cargo xtask test`.
+pub const BRIEF_SECONDS: u64 = 20;
 
 /// Memory ceiling per fuzz process; also the largest single allocation allowed.
 const RSS_LIMIT_MB: u32 = 2048;
@@ -48,7 +73,7 @@ fn path_with_tools() -> String {
     format!("{}:{old}", tools_bin().display())
 }
 
-/// Installs cargo-fuzz into `target/tools` and checks the nightly toolchain.
+/// Installs cargo-fuzz into `target/tools` when missing.
 fn ensure_tools() -> Result<()> {
     if !tools_bin().join("cargo-fuzz").exists() {
         eprintln!(
@@ -65,44 +90,26 @@ fn ensure_tools() -> Result<()> {
         ]))
         .context("cannot install cargo-fuzz")?;
     }
-    let nightly = Command::new("rustup")
-        .args(["run", "nightly", "rustc", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !nightly {
-        bail!(
-            "cargo fuzz needs the nightly toolchain: run `rustup toolchain install nightly --profile minimal`"
-        );
-    }
     Ok(())
 }
 
-/// `cargo +nightly fuzz <sub> …` in the workspace root, with cargo-fuzz on PATH.
-fn cargo_fuzz(sub: &str) -> Command {
-    // The outer `cargo xtask` sets variables for its own toolchain; the nightly cargo must not
-    // inherit them.
-    let mut cmd = Command::new("cargo");
+/// `cargo fuzz <sub> …` in the workspace root with cargo-fuzz on PATH; `wasm` turns on the
+/// targets that need wasmtime.
+fn cargo_fuzz(sub: &str, wasm: bool) -> Command {
+    let mut cmd = crate::cargo();
     cmd.env("PATH", path_with_tools())
-        .env_remove("CARGO")
-        .env_remove("RUSTC")
-        .env_remove("RUSTUP_TOOLCHAIN")
         .env_remove("CARGO_TARGET_DIR")
-        .args([
-            "+nightly",
-            "fuzz",
-            sub,
-            "-s",
-            "none",
-            "--target-dir",
-            "target/fuzz",
-        ]);
+        .args(["fuzz", sub, "-s", "none", "--target-dir", "target/fuzz"]);
+    if wasm {
+        cmd.args(["--features", "wasm"]);
+    }
     cmd
 }
 
-/// Builds every target.
-pub fn build_targets() -> Result<()> {
+/// Builds the pure targets, or every target when `wasm`.
+pub fn build_targets(wasm: bool) -> Result<()> {
     ensure_tools()?;
-    crate::run(&mut cargo_fuzz("build"))
+    crate::run(&mut cargo_fuzz("build", wasm))
 }
 
 fn count_files(dir: &PathBuf) -> usize {
@@ -110,13 +117,18 @@ fn count_files(dir: &PathBuf) -> usize {
 }
 
 /// Runs `target` for `seconds`; fails on a crash, naming the input that caused it.
-pub fn run_target(target: &'static str, max_len: usize, seconds: u64) -> Result<Outcome> {
+pub fn run_target(target: &Target, seconds: u64) -> Result<Outcome> {
+    let Target {
+        name: target,
+        max_len,
+        wasm,
+    } = *target;
     let work = root().join("target/fuzz/corpus").join(target);
     let seeds = root().join("fuzz/corpus").join(target);
     let artifacts = root().join("fuzz/artifacts").join(target);
     std::fs::create_dir_all(&work)?;
     std::fs::create_dir_all(&artifacts)?;
-    let out = cargo_fuzz("run")
+    let out = cargo_fuzz("run", wasm)
         .current_dir(root())
         .arg(target)
         .arg(&work)
@@ -160,17 +172,30 @@ pub fn run_target(target: &'static str, max_len: usize, seconds: u64) -> Result<
 
 /// Builds and runs every target (or only `only`) for `seconds` each and prints a table.
 pub fn run(seconds: u64, only: Option<&str>) -> Result<()> {
-    build_targets()?;
-    let mut outcomes = Vec::new();
-    for &(target, max_len) in TARGETS {
-        if only.is_some_and(|o| o != target) {
-            continue;
-        }
-        eprintln!("xtask: fuzzing {target} for {seconds} s");
-        outcomes.push(run_target(target, max_len, seconds)?);
-    }
-    if outcomes.is_empty() {
+    let chosen: Vec<&Target> = TARGETS
+        .iter()
+        .filter(|t| only.is_none_or(|o| o == t.name))
+        .collect();
+    if chosen.is_empty() {
         bail!("no fuzz target named {:?}", only.unwrap_or_default());
+    }
+    build_targets(true)?;
+    run_all(&chosen, seconds)
+}
+
+/// `cargo xtask test`'s share: the pure-Rust targets (CEL, admission input, access-log formats)
+/// for [`BRIEF_SECONDS`] each, built without wasmtime.
+pub fn brief() -> Result<()> {
+    let pure: Vec<&Target> = TARGETS.iter().filter(|t| !t.wasm).collect();
+    build_targets(false)?;
+    run_all(&pure, BRIEF_SECONDS)
+}
+
+fn run_all(targets: &[&Target], seconds: u64) -> Result<()> {
+    let mut outcomes = Vec::new();
+    for target in targets {
+        eprintln!("xtask: fuzzing {} for {seconds} s", target.name);
+        outcomes.push(run_target(target, seconds)?);
     }
     println!("fuzzing ({seconds} s per target, no sanitizer, rss limit {RSS_LIMIT_MB} MB):");
     println!("  {:<16} {:>12} {:>10}", "target", "executions", "corpus");

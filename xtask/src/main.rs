@@ -19,7 +19,8 @@ use std::process::{Command, ExitCode};
 const USAGE: &str =
     "usage: cargo xtask <build|test|demo|bench|record-fixtures|fuzz|soak|playground>
   build   build every wasm artifact into dist/ and print their sizes
-  test    build, then run the workspace tests and every conformance suite
+  test    build, then run the workspace tests, every conformance suite, short soaks and
+          brief fuzzing
   suites [WORD]  build, then run only the conformance suites whose name contains WORD
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
   bench   build, then measure (medians, never asserted) and print the figures
@@ -28,8 +29,9 @@ const USAGE: &str =
           build, then run each cargo-fuzz target of fuzz/ for N seconds (default 30);
           --seed rewrites the committed seed corpus fuzz/corpus/ from the test corpus
   soak [--short]
-          build, then 1,000,000 streams through the filter under wasmtime (memory flat) and
-          100,000 requests through the real Envoy with the filter (no 503); prints the figures
+          build, then 1,000,000 streams through the filter under wasmtime (memory flat),
+          100,000 requests through the real Envoy with the filter (no 503) and 1,000,000
+          evaluations through dist/policy-opa.wasm (heap flat); prints the figures
   playground [PORT]  build dist/playground/ and serve it on 127.0.0.1 (prints the URL)";
 
 fn main() -> ExitCode {
@@ -111,7 +113,11 @@ fn test() -> Result<()> {
     build()?;
     eprintln!("xtask: running the workspace tests (native, against the artifacts in dist/)");
     run(cargo().args(["test", "--workspace", "--exclude", "proxy-filter"]))?;
-    run_suites(None)
+    run_suites(None)?;
+    eprintln!("xtask: short soaks (filter under wasmtime, real Envoy, OPA module)");
+    soak::run(&soak::SHORT, false)?;
+    eprintln!("xtask: brief fuzzing of the pure-Rust targets");
+    fuzz::brief()
 }
 
 /// Runs the conformance suites, or those whose name contains `word`.
@@ -127,7 +133,10 @@ fn run_suites(word: Option<&str>) -> Result<()> {
         eprintln!("xtask: conformance suite: {}", suite.name);
         (suite.run)().map_err(|e| e.context(format!("suite {} failed", suite.name)))?;
     }
-    Ok(())
+    eprintln!("xtask: short soaks (filter under wasmtime, real Envoy, OPA module)");
+    soak::run(&soak::SHORT, false)?;
+    eprintln!("xtask: brief fuzzing of the pure-Rust targets");
+    fuzz::brief()
 }
 
 fn fuzz_command(args: &[String]) -> Result<()> {

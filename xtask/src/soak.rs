@@ -1,7 +1,7 @@
 //! `cargo xtask soak`: long runs through the built artifacts, with their figures printed
-//! (`host-tests/examples/soak.rs` does the work). `cargo xtask test` runs a short version.
+//! (`host-tests/examples/soak.rs` and `soak_opa.rs` do the work). `cargo xtask test` runs a short
+//! version.
 
-use crate::root;
 use anyhow::Result;
 
 /// Request counts of one soak.
@@ -10,23 +10,27 @@ pub struct Counts {
     pub wasmtime: usize,
     /// Requests through the real Envoy with the filter.
     pub envoy: usize,
+    /// Evaluations through `dist/policy-opa.wasm` under the wasmtime OPA host.
+    pub opa: usize,
 }
 
 /// What `cargo xtask soak` runs.
 pub const FULL: Counts = Counts {
     wasmtime: 1_000_000,
     envoy: 100_000,
+    opa: 1_000_000,
 };
 
 /// What `cargo xtask test` runs.
 pub const SHORT: Counts = Counts {
     wasmtime: 20_000,
-    envoy: 2_000,
+    envoy: 5_000,
+    opa: 20_000,
 };
 
-/// Runs the soaks; `release` builds the driver optimised (the full soak), else the test profile.
+/// Runs the soaks; `release` builds the drivers optimised (the full soak), else the test profile.
 pub fn run(counts: &Counts, release: bool) -> Result<()> {
-    let example = |args: &[String]| -> Result<()> {
+    let example = |name: &str, args: &[String]| -> Result<()> {
         let mut cmd = crate::cargo();
         cmd.args([
             "run",
@@ -34,7 +38,7 @@ pub fn run(counts: &Counts, release: bool) -> Result<()> {
             "--package",
             "host-tests",
             "--example",
-            "soak",
+            name,
         ]);
         if release {
             cmd.arg("--release");
@@ -45,14 +49,7 @@ pub fn run(counts: &Counts, release: bool) -> Result<()> {
         }
         crate::run(&mut cmd)
     };
-    example(&["wasmtime".into(), counts.wasmtime.to_string()])?;
-    example(&["envoy".into(), counts.envoy.to_string()])?;
-    if root().join("dist/policy-opa.wasm").exists() {
-        println!(
-            "soak: dist/policy-opa.wasm is present but its soak is not written yet (no OPA host in this branch)"
-        );
-    } else {
-        println!("soak: dist/policy-opa.wasm is not built in this branch: OPA soak skipped");
-    }
-    Ok(())
+    example("soak", &["wasmtime".into(), counts.wasmtime.to_string()])?;
+    example("soak", &["envoy".into(), counts.envoy.to_string()])?;
+    example("soak_opa", &[counts.opa.to_string()])
 }

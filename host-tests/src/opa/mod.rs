@@ -326,6 +326,16 @@ impl OpaInstance {
         &self.store.data().printed
     }
 
+    /// The `opa_abort` message of the last operation, if the module aborted it.
+    pub fn aborted(&self) -> Option<&str> {
+        self.store.data().aborted.as_deref()
+    }
+
+    /// The module's heap pointer now (`opa_heap_ptr_get`).
+    pub fn heap_ptr(&mut self) -> Result<i32> {
+        self.call0("opa_heap_ptr_get")
+    }
+
     /// Copies `bytes` into guest memory with `opa_malloc` (which grows memory if needed).
     fn put(&mut self, bytes: &[u8]) -> Result<i32> {
         let malloc = self.typed::<i32, i32>("opa_malloc")?;
@@ -419,9 +429,14 @@ impl OpaInstance {
 
     /// Evaluates through an evaluation context (the path Kubewarden and the Rust SDK use).
     pub fn eval_ctx(&mut self, entrypoint: i32, input: &Value) -> Result<Value> {
+        self.eval_ctx_json(entrypoint, &serde_json::to_vec(input)?)
+    }
+
+    /// [`Self::eval_ctx`] with the input as JSON text, parsed by the module (`opa_json_parse`).
+    pub fn eval_ctx_json(&mut self, entrypoint: i32, input_json: &[u8]) -> Result<Value> {
         self.arm();
         self.reset(self.data_heap_ptr)?;
-        let input = self.parse(&serde_json::to_vec(input)?)?;
+        let input = self.parse(input_json)?;
         let ctx = self.call0("opa_eval_ctx_new")?;
         let set = self.typed::<(i32, i32), ()>("opa_eval_ctx_set_input")?;
         set.call(&mut self.store, (ctx, input))
