@@ -154,17 +154,35 @@ pub fn check_sources(sources: &[Source<'_>], options: &Options) -> Result<Report
     Ok(report(checked, skipped, options))
 }
 
+/// Checks resources already parsed as JSON (an admission request's object, say): the same checks
+/// as [`check_text`] without reading text, so findings carry no line.
+pub fn check_json(value: Json, source: &str, options: &Options) -> Report {
+    let (checked, skipped) = check_objects([(input::from_json(value), source)], options);
+    report(checked, skipped, options)
+}
+
 /// Parses and checks every resource without building the report (used by `resolve` callers that
 /// also want the typed resources). Returns the checked resources and the count of skipped objects.
 pub fn check_resources(
     sources: &[Source<'_>],
     options: &Options,
 ) -> Result<(Vec<Checked>, usize), InputError> {
+    let mut parsed = Vec::with_capacity(sources.len());
+    for source in sources {
+        parsed.push((input::parse(source.text, source.name)?, source.name));
+    }
+    Ok(check_objects(parsed, options))
+}
+
+/// Checks the objects of each named source, then analyses them together.
+fn check_objects<'s>(
+    sources: impl IntoIterator<Item = (Vec<Object>, &'s str)>,
+    options: &Options,
+) -> (Vec<Checked>, usize) {
     let mesh = options.mesh_with_builtins();
     let mut checked = Vec::new();
     let mut skipped = 0;
-    for source in sources {
-        let objects = input::parse(source.text, source.name)?;
+    for (objects, source) in sources {
         let multi = objects.len() > 1 || objects.iter().any(|o| !o.prefix.is_empty());
         for object in objects {
             if !is_telemetry_kind(&object) {
@@ -172,9 +190,9 @@ pub fn check_resources(
                 continue;
             }
             let name = if multi {
-                format!("{}#{}", source.name, describe_position(&object))
+                format!("{}#{}", source, describe_position(&object))
             } else {
-                source.name.to_string()
+                source.to_string()
             };
             checked.push(check_object(object, name, &mesh, options));
         }
@@ -186,7 +204,7 @@ pub fn check_resources(
         finding.line = c.object.line(&finding.path);
         c.report.findings.push(finding);
     }
-    Ok((checked, skipped))
+    (checked, skipped)
 }
 
 fn describe_position(object: &Object) -> String {

@@ -229,6 +229,21 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
     Ok(objects)
 }
 
+/// The objects of an already parsed JSON value (a resource, a `List`, an AdmissionReview), as
+/// [`parse`] unwraps them; there is no text, so no lines.
+pub fn from_json(value: Json) -> Vec<Object> {
+    let mut objects = Vec::new();
+    unwrap_into(
+        value,
+        0,
+        String::new(),
+        None,
+        &Rc::new(LineMap::new()),
+        &mut objects,
+    );
+    objects
+}
+
 /// Adds the objects in `value` (itself, a List's items, an AdmissionReview's object).
 fn unwrap_into(
     mut value: Json,

@@ -49,7 +49,7 @@ fn parameters<'a>(input: &'a Json, data: &'a Json) -> &'a Json {
 }
 
 /// Checks the object of an AdmissionRequest. DELETE and CONNECT carry no object: nothing to check.
-fn check_request(request: &Json, options: &Options) -> Result<Report, String> {
+fn check_request(request: &Json, options: &Options) -> Report {
     let object = request.get("object").unwrap_or(&Json::Null);
     // Wrapped as an AdmissionReview so the engine takes the namespace from the request when the
     // object omits it, as the API server does.
@@ -62,16 +62,7 @@ fn check_request(request: &Json, options: &Options) -> Result<Report, String> {
             Json::object([("namespace", namespace), ("object", object.clone())]),
         ),
     ]);
-    let text = review.to_string();
-    let mut report =
-        check::check_text(&text, ADMISSION_SOURCE, options).map_err(|e| e.to_string())?;
-    // Lines would point into the text built above, not into anything the user wrote.
-    for resource in &mut report.resources {
-        for finding in &mut resource.findings {
-            finding.line = None;
-        }
-    }
-    Ok(report)
+    check::check_json(review, ADMISSION_SOURCE, options)
 }
 
 /// One entry of Gatekeeper's violation set.
@@ -113,10 +104,7 @@ fn violation(input: &Json, data: &Json) -> Json {
             "input.review is missing: expected {\"review\": <AdmissionRequest>, \"parameters\": {…}}".into(),
         );
     };
-    let report = match check_request(review, &options) {
-        Ok(report) => report,
-        Err(e) => return fail("meshtel.input", "review.object", e),
-    };
+    let report = check_request(review, &options);
     let set: Vec<Json> = report
         .resources
         .iter()
@@ -155,10 +143,7 @@ fn response(input: &Json, data: &Json) -> Json {
             "meshtel: input.request is missing: expected {\"request\": <AdmissionRequest>}".into(),
         );
     };
-    let report = match check_request(request, &options) {
-        Ok(report) => report,
-        Err(e) => return deny(400, format!("meshtel: {e}")),
-    };
+    let report = check_request(request, &options);
     let findings: Vec<&Finding> = report.resources.iter().flat_map(|r| &r.findings).collect();
     let reasons: Vec<String> = findings
         .iter()
@@ -205,7 +190,7 @@ fn findings(input: &Json, data: &Json) -> Json {
         .or_else(|| input.get("request"))
         .filter(|r| r.is_object())
     {
-        check_request(request, &options)
+        Ok(check_request(request, &options))
     } else {
         Err("expected input.resources (text), input.review or input.request".to_string())
     };
