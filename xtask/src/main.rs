@@ -1,6 +1,7 @@
 //! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
 
 mod artifacts;
+mod bench;
 mod component;
 mod fuzz;
 mod opa;
@@ -18,7 +19,9 @@ const USAGE: &str =
   build   build every wasm artifact into dist/ and print their sizes
   test    build, then run the workspace tests and every conformance suite
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
-  bench   build, then measure (medians, never asserted) and print the figures
+  bench [--quick]
+          build, then measure (medians, never asserted), print one table and write
+          target/bench/report.json and report.md; --quick is a short smoke run
   record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy
   fuzz [--seconds N] [--target NAME] [--seed]
           build, then run each cargo-fuzz target of fuzz/ for N seconds (default 30);
@@ -34,7 +37,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
         Some("demo") => demo(),
-        Some("bench") => build().and_then(|_| bench()),
+        Some("bench") => build().and_then(|_| bench::command(&args[1..])),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
         Some("fuzz") => fuzz_command(&args[1..]),
         Some("soak") => {
@@ -126,18 +129,6 @@ fn fuzz_command(args: &[String]) -> Result<()> {
     }
     build()?;
     fuzz::run(seconds, only.as_deref())
-}
-
-fn bench() -> Result<()> {
-    run(cargo().args([
-        "run",
-        "--release",
-        "--quiet",
-        "--package",
-        "host-tests",
-        "--example",
-        "bench_filter",
-    ]))
 }
 
 fn demo() -> Result<()> {

@@ -54,7 +54,8 @@ fn has_version(package_json: &Path, version: &str) -> bool {
         .is_ok_and(|t| t.contains(&format!("\"version\": \"{version}\"")))
 }
 
-fn install_npm(dir: &Path) -> Result<()> {
+/// Installs the pinned npm OPA SDK under `dir` unless it is there (the bench reuses it).
+pub fn install_npm(dir: &Path) -> Result<()> {
     let installed = dir
         .join("node_modules")
         .join(NPM_PACKAGE)
