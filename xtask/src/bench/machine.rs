@@ -64,6 +64,7 @@ fn envoy() -> String {
         Ok(path) => first_line(&path.to_string_lossy(), &["--version"])
             .split("version:")
             .nth(1)
+            .and_then(|v| v.split('/').nth(1))
             .map_or_else(|| "unknown".into(), |v| v.trim().to_string()),
         Err(e) => format!("not installed ({e})"),
     }
@@ -92,7 +93,7 @@ pub fn describe() -> Value {
             "node": first_line("node", &["--version"]),
             "npm @open-policy-agent/opa-wasm": npm_sdk(),
             "regorus": locked("regorus"),
-            "wrk": first_line("wrk", &["-v"]),
+            "wrk": first_line("wrk", &["-v"]).split(" [").next().unwrap_or_default(),
         },
     })
 }

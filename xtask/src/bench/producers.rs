@@ -205,14 +205,26 @@ fn sizes(_: Mode, figures: &mut Figures) -> Result<()> {
                 1,
             );
         } else if name == "playground" {
-            let wasm: u64 = std::fs::read_dir(&path)?
-                .filter_map(Result::ok)
-                .filter(|e| e.path().extension().is_some_and(|x| x == "wasm"))
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum();
-            figures.insert("size.playground", wasm as f64, "bytes", 1);
+            figures.insert("size.playground", wasm_bytes(&path) as f64, "bytes", 1);
         }
     }
     Ok(())
+}
+
+/// Bytes of every `.wasm` file under `dir`, at any depth.
+fn wasm_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .map(|p| match p.is_dir() {
+            true => wasm_bytes(&p),
+            false if p.extension().is_some_and(|x| x == "wasm") => {
+                p.metadata().map_or(0, |m| m.len())
+            }
+            false => 0,
+        })
+        .sum()
 }
