@@ -63,7 +63,10 @@ violation contains v if {
 
 unnamed(provider) if not is_object(provider)
 
-unnamed(provider) if object.get(provider, "name", "") == ""
+unnamed(provider) if {
+	is_object(provider)
+	object.get(provider, "name", "") == ""
+}
 
 # Istio reports only the first unnamed provider of a list.
 violation contains v if {

@@ -36,6 +36,22 @@ fn pairs(set: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// The Rego cannot parse CEL: it implements `istio.filter.cel` only for an empty expression.
+fn rego_can_find(input: &Value, rule: &str, path: &str) -> bool {
+    if rule != "istio.filter.cel" {
+        return IMPLEMENTED.contains(&rule);
+    }
+    let index = path
+        .strip_prefix("spec.accessLogging[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|i| i.parse::<usize>().ok());
+    index.is_some_and(|i| {
+        input.pointer(&format!(
+            "/review/object/spec/accessLogging/{i}/filter/expression"
+        )) == Some(&Value::String(String::new()))
+    })
+}
+
 /// A scope the Rego knows: AKS, or Istio's (no scope findings), named or defaulted.
 fn known_scope(input: &Value) -> bool {
     matches!(
@@ -55,9 +71,7 @@ fn rego_baseline_agrees_with_the_engine_on_the_corpus() {
     let mut mismatches = Vec::new();
     for e in all.iter().filter(|e| e.entrypoint == policy_opa::VIOLATION) {
         let native = pairs(&e.expected[0]["result"]);
-        let implemented = native
-            .iter()
-            .all(|(r, _)| IMPLEMENTED.contains(&r.as_str()));
+        let implemented = native.iter().all(|(r, p)| rego_can_find(&e.input, r, p));
         if !implemented || !known_scope(&e.input) {
             skipped += 1;
             continue;
