@@ -1,14 +1,20 @@
 //! Real Envoy under a loopback load (Debian `wrk`, 8 connections, one Envoy worker): requests per
 //! second and p50/p99 latency with (a) no access log, (b) Envoy's native file access log in Istio's
-//! TEXT format, (c) meshtel's filter writing the same records. Run by `cargo xtask bench` with
-//! `MESHTEL_ENVOY` set; prints a table and writes `target/bench/envoy.json`. Medians of 3 runs.
+//! TEXT format, (c) meshtel's filter writing the same records, (d) the filter writing them and
+//! reporting Istio's four standard HTTP metrics. Run by `cargo xtask bench` with `MESHTEL_ENVOY`
+//! set; prints one JSON line per figure (`envoy.c.rps`), medians of 3 runs of 8 s (`--quick`: 3 of
+//! 1 s).
 
+use host_tests::bench::{Counts, Figure, median};
 use host_tests::envoy::{Envoy, ISTIO_LOGS, Setup};
 use std::path::PathBuf;
 use std::process::Command;
 
-const RUNS: usize = 3;
-const SECONDS: u32 = 8;
+/// Runs, and seconds of load per run.
+const FULL: Counts = Counts {
+    runs: 3,
+    iterations: 8,
+};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,12 +55,12 @@ fn parse_ms(value: &str) -> f64 {
     }
 }
 
-fn wrk(port: u16) -> Figures {
+fn wrk(port: u16, seconds: usize) -> Figures {
     let out = Command::new("wrk")
         .args([
             "-t1",
             "-c8",
-            &format!("-d{SECONDS}s"),
+            &format!("-d{seconds}s"),
             "--latency",
             "-H",
             "Host: httpbin:8000",
@@ -76,44 +82,46 @@ fn wrk(port: u16) -> Figures {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// The filter's configuration: Istio's TEXT record through the `envoy` provider, and with
+/// `metrics` the built-in `prometheus` provider as the default metrics provider.
+fn plugin_config(metrics: bool) -> String {
+    let mesh = if metrics {
+        r#""meshConfig":{"defaultProviders":{"metrics":["prometheus"]}},"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"rootNamespace":"istio-system",{mesh}"telemetry":[{{"apiVersion":"telemetry.istio.io/v1","kind":"Telemetry",
+        "metadata":{{"name":"m","namespace":"istio-system"}},"spec":{{"accessLogging":[{{"providers":[{{"name":"envoy"}}]}}]}}}}]}}"#
+    )
 }
 
 fn main() {
+    let counts = Counts::from_args(FULL);
+    let seconds = counts.iterations;
     let envoy =
         std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
-    let text_provider = r#"{"rootNamespace":"istio-system","telemetry":[{"apiVersion":"telemetry.istio.io/v1","kind":"Telemetry",
-        "metadata":{"name":"m","namespace":"istio-system"},"spec":{"accessLogging":[{"providers":[{"name":"envoy"}]}]}}]}"#;
     let filter = Some(host_tests::dist("proxy-filter.wasm"));
-    let configs: [(&str, Option<PathBuf>, String); 3] = [
-        ("(a) no access log", None, String::new()),
-        ("(b) Envoy native TEXT log", None, text_logger()),
-        ("(c) meshtel filter TEXT records", filter, String::new()),
+    let configs: [(&str, Option<PathBuf>, String, String); 4] = [
+        ("a", None, String::new(), plugin_config(false)),
+        ("b", None, text_logger(), plugin_config(false)),
+        ("c", filter.clone(), String::new(), plugin_config(false)),
+        ("d", filter, String::new(), plugin_config(true)),
     ];
-    println!(
-        "real Envoy 1.40, 1 worker, wrk 8 connections x {SECONDS}s on /direct, median of {RUNS} runs"
-    );
-    println!(
-        "{:<34} {:>10} {:>9} {:>9}",
-        "configuration", "req/s", "p50 ms", "p99 ms"
-    );
-    let mut rows = Vec::new();
-    for (name, filter, logs) in configs {
+    for (name, filter, logs, plugin_config) in configs {
         let setup = Setup {
             envoy: envoy.clone().into(),
             work_dir: workspace().join("target/envoy-bench"),
             filter,
-            plugin_config: text_provider.into(),
+            plugin_config,
             recorder: None,
             outbound_logs: if logs.is_empty() { "[]".into() } else { logs },
             inbound_logs: "[]".into(),
         };
         let (mut rps, mut p50, mut p99) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..RUNS {
+        for _ in 0..counts.runs {
             let running = Envoy::start(&setup).unwrap();
-            let f = wrk(running.outbound_port());
+            let f = wrk(running.outbound_port(), seconds);
             let out = running.stop().unwrap();
             assert!(
                 out.wasm_failures.is_empty(),
@@ -124,22 +132,18 @@ fn main() {
             p50.push(f.p50_ms);
             p99.push(f.p99_ms);
         }
-        let (rps, p50, p99) = (median(rps), median(p50), median(p99));
-        println!("{name:<34} {rps:>10.0} {p50:>9.2} {p99:>9.2}");
-        rows.push((name, rps, p50, p99));
+        for (what, samples, unit) in [
+            ("rps", &mut rps, "rps"),
+            ("p50", &mut p50, "ms"),
+            ("p99", &mut p99, "ms"),
+        ] {
+            Figure::new(
+                format!("envoy.{name}.{what}"),
+                median(samples),
+                unit,
+                counts.runs,
+            )
+            .emit();
+        }
     }
-    let ratio = rows[2].1 / rows[1].1;
-    println!(
-        "(c)/(b) throughput: {:.0}% (goal: at least 90%)",
-        ratio * 100.0
-    );
-    let json: Vec<String> = rows
-        .iter()
-        .map(|(n, r, a, b)| {
-            format!(r#"{{"configuration":"{n}","rps":{r:.0},"p50_ms":{a:.3},"p99_ms":{b:.3}}}"#)
-        })
-        .collect();
-    let dir = workspace().join("target/bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("envoy.json"), format!("[{}]\n", json.join(","))).unwrap();
 }

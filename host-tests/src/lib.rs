@@ -1,6 +1,7 @@
 //! wasmtime hosts that load meshtel's built `.wasm` files exactly as real hosts do, the recorded
 //! request fixtures they replay, and the conformance tests.
 
+pub mod bench;
 pub mod component;
 pub mod envoy;
 pub mod fixture;

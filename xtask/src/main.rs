@@ -1,6 +1,7 @@
 //! `cargo xtask`: build every wasm artifact into `dist/`, run the tests, run the demo.
 
 mod artifacts;
+mod bench;
 mod component;
 mod fuzz;
 mod npm;
@@ -23,7 +24,9 @@ const USAGE: &str =
           brief fuzzing
   suites [WORD]  build, then run only the conformance suites whose name contains WORD
   demo    build, then replay the AKS brief's scenario through dist/proxy-filter.wasm
-  bench   build, then measure (medians, never asserted) and print the figures
+  bench [--quick]
+          build, then measure (medians, never asserted), print one table and write
+          target/bench/report.json and report.md; --quick is a short smoke run
   record-fixtures  re-record host-tests/fixtures/envoy/ from a real Envoy
   fuzz [--seconds N] [--target NAME] [--seed]
           build, then run each cargo-fuzz target of fuzz/ for N seconds (default 30);
@@ -41,7 +44,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("suites") => build().and_then(|_| run_suites(args.get(1).map(String::as_str))),
         Some("demo") => demo(),
-        Some("bench") => build().and_then(|_| bench()),
+        Some("bench") => build().and_then(|_| bench::command(&args[1..])),
         Some("record-fixtures") => build().and_then(|_| suites::envoy::record_fixtures()),
         Some("fuzz") => fuzz_command(&args[1..]),
         Some("soak") => {
@@ -155,18 +158,6 @@ fn fuzz_command(args: &[String]) -> Result<()> {
     }
     build()?;
     fuzz::run(seconds, only.as_deref())
-}
-
-fn bench() -> Result<()> {
-    run(cargo().args([
-        "run",
-        "--release",
-        "--quiet",
-        "--package",
-        "host-tests",
-        "--example",
-        "bench_filter",
-    ]))
 }
 
 fn demo() -> Result<()> {

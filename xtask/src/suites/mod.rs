@@ -3,7 +3,7 @@
 
 mod browser;
 pub mod envoy;
-mod opa_hosts;
+pub mod opa_hosts;
 
 use anyhow::Result;
 

@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-const NPM_PACKAGE: &str = "@open-policy-agent/opa-wasm";
-const NPM_VERSION: &str = "1.10.0";
+pub const NPM_PACKAGE: &str = "@open-policy-agent/opa-wasm";
+pub const NPM_VERSION: &str = "1.10.0";
 const PYPI_PACKAGE: &str = "opa-py-wasm";
 const PYPI_VERSION: &str = "1.2.1";
 
