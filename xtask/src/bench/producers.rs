@@ -159,7 +159,8 @@ fn filter(mode: Mode, figures: &mut Figures) -> Result<()> {
 fn npm(mode: Mode, figures: &mut Figures) -> Result<()> {
     let dir = root().join("target/opa-hosts");
     std::fs::create_dir_all(&dir)?;
-    crate::npm::ensure(&dir, opa_hosts::NPM_PACKAGE, opa_hosts::NPM_VERSION)?;
+    use crate::suites::opa_hosts::{NPM_PACKAGE, NPM_VERSION};
+    crate::npm::ensure(&dir, NPM_PACKAGE, NPM_VERSION)?;
     let (runs, iterations) = match mode {
         Mode::Full => (7, 5_000),
         Mode::Quick => (3, 500),
