@@ -1,8 +1,9 @@
 //! The OPA-ABI artifacts: build `policy-opa`, then rewrite the linked module so OPA hosts accept it
 //! (opa-wasm-abi.md §6): the version globals as constant i32 globals (Rust can only export the
 //! address of a static), a `memory` export of the imported memory, and for Kubewarden the
-//! `io.kubewarden.metadata` custom section. Sections are edited directly: the change is small and
-//! the hosts validate the result when they load it.
+//! `io.kubewarden.metadata` custom section, and wrappers that reset the shadow stack pointer on
+//! entry to every exported function (see `wrap_exports`). Sections are edited directly: the change
+//! is small and the hosts validate the result when they load it.
 
 use crate::artifacts::{Artifact, build_wasm_features, install_bytes};
 use crate::toolchain::Route;
@@ -114,6 +115,25 @@ impl Reader<'_> {
         }
     }
 
+    fn sleb(&mut self) -> Result<i64> {
+        let (mut v, mut shift) = (0i64, 0);
+        loop {
+            let b = self.byte()?;
+            v |= i64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                return Ok(if shift < 64 && b & 0x40 != 0 {
+                    v | (-1 << shift)
+                } else {
+                    v
+                });
+            }
+            if shift > 63 {
+                bail!("LEB128 too long");
+            }
+        }
+    }
+
     fn take(&mut self, n: usize) -> Result<&[u8]> {
         let s = self
             .bytes
@@ -145,17 +165,23 @@ fn read_exports(body: &[u8]) -> Result<Vec<Export>> {
     Ok(exports)
 }
 
-/// Number of imported globals (kind 3), to number the globals we add.
-fn imported_globals(body: &[u8]) -> Result<u64> {
+/// What the import section declares that the rewrite must number around.
+#[derive(Default)]
+struct Imports {
+    /// Type index of each imported function, in function-index order.
+    function_types: Vec<u64>,
+    /// Number of imported globals (kind 3).
+    globals: u64,
+}
+
+fn read_imports(body: &[u8]) -> Result<Imports> {
     let mut r = Reader { bytes: body, at: 0 };
-    let mut globals = 0;
+    let mut imports = Imports::default();
     for _ in 0..r.uleb()? {
         r.name()?;
         r.name()?;
         match r.byte()? {
-            0 => {
-                r.uleb()?;
-            }
+            0 => imports.function_types.push(r.uleb()?),
             1 => {
                 r.byte()?;
                 let flags = r.uleb()?;
@@ -173,7 +199,7 @@ fn imported_globals(body: &[u8]) -> Result<u64> {
             }
             3 => {
                 r.take(2)?;
-                globals += 1;
+                imports.globals += 1;
             }
             4 => {
                 r.byte()?;
@@ -182,7 +208,151 @@ fn imported_globals(body: &[u8]) -> Result<u64> {
             kind => bail!("unknown import kind {kind}"),
         }
     }
-    Ok(globals)
+    Ok(imports)
+}
+
+/// The body of the section with this id, if the module has one.
+fn section(sections: &[(u8, Vec<u8>)], id: u8) -> Option<&[u8]> {
+    sections.iter().find(|(i, _)| *i == id).map(|(_, b)| &b[..])
+}
+
+/// A vector section (count, then entries) with `added` more entries (`bytes`) at its end.
+fn extend_vec(body: Option<&[u8]>, added: u64, bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut r = Reader {
+        bytes: body.unwrap_or_default(),
+        at: 0,
+    };
+    let count = if r.bytes.is_empty() { 0 } else { r.uleb()? };
+    let mut out = Vec::new();
+    uleb(count + added, &mut out);
+    out.extend_from_slice(&r.bytes[r.at..]);
+    out.extend_from_slice(bytes);
+    Ok(out)
+}
+
+/// Index and initial value of the shadow stack pointer (lld's `__stack_pointer`): the one mutable
+/// i32 global the module defines, initialised to the stack top.
+fn stack_pointer(globals: &[u8], imported: u64) -> Result<(u64, i32)> {
+    let mut r = Reader {
+        bytes: globals,
+        at: 0,
+    };
+    let mut found = Vec::new();
+    for index in imported..imported + r.uleb()? {
+        let (valtype, mutable) = (r.byte()?, r.byte()?);
+        let mut constant = None;
+        loop {
+            match r.byte()? {
+                0x0b => break,
+                0x41 => constant = Some(r.sleb()?),
+                0x42 => drop(r.sleb()?),
+                0x43 => drop(r.take(4)?),
+                0x44 => drop(r.take(8)?),
+                0x23 | 0xd2 => drop(r.uleb()?),
+                0xd0 => drop(r.byte()?),
+                0x6a..=0x6c | 0x7c..=0x7e => constant = None,
+                op => bail!("global {index}: unexpected opcode {op:#04x} in its initialiser"),
+            }
+        }
+        if valtype == 0x7f && mutable == 1 {
+            found.push((index, constant));
+        }
+    }
+    match found[..] {
+        [(index, Some(top))] if top > 0 && top % 16 == 0 => Ok((index, i32::try_from(top)?)),
+        [(index, top)] => bail!(
+            "the stack pointer (global {index}) starts at {top:?}, not a positive 16-byte aligned \
+             i32.const: the wrappers that reset it cannot know its value"
+        ),
+        _ => bail!(
+            "expected exactly one mutable i32 global (the shadow stack pointer), found {}: \
+             the wrappers that reset it need to know which one it is",
+            found.len()
+        ),
+    }
+}
+
+/// Parameter count of each type in the type section (plain function types only).
+fn param_counts(types: &[u8]) -> Result<Vec<u64>> {
+    let mut r = Reader {
+        bytes: types,
+        at: 0,
+    };
+    let mut counts = Vec::new();
+    for _ in 0..r.uleb()? {
+        if r.byte()? != 0x60 {
+            bail!("type {}: not a plain function type", counts.len());
+        }
+        let params = r.uleb()?;
+        r.take(params as usize)?;
+        let results = r.uleb()? as usize;
+        r.take(results)?;
+        counts.push(params);
+    }
+    Ok(counts)
+}
+
+/// Points every function export at a wrapper that first sets the shadow stack pointer back to the
+/// stack top, then calls the original with the same arguments. A host's `opa_abort` traps out of
+/// the module, skipping the epilogues that restore the pointer, so without this each abort leaks
+/// the frames that were active. Resetting is safe because a host calls exports only when no guest
+/// frame is active: the OPA ABI has no re-entrant exports.
+fn wrap_exports(
+    sections: &mut [(u8, Vec<u8>)],
+    imports: &Imports,
+    exports: &mut [Export],
+) -> Result<()> {
+    let (sp, top) = stack_pointer(
+        section(sections, 6).context("the module defines no globals: no stack pointer")?,
+        imports.globals,
+    )?;
+    let params = param_counts(section(sections, 1).unwrap_or_default())?;
+    let mut types = imports.function_types.clone();
+    let mut r = Reader {
+        bytes: section(sections, 3).context("the module defines no functions")?,
+        at: 0,
+    };
+    for _ in 0..r.uleb()? {
+        types.push(r.uleb()?);
+    }
+    let (mut wrapped, mut type_indices, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+    for (_, _, index) in exports.iter_mut().filter(|(_, kind, _)| *kind == 0) {
+        if let Some(at) = wrapped.iter().position(|original| original == index) {
+            *index = (types.len() + at) as u64;
+            continue;
+        }
+        let ty = *types
+            .get(*index as usize)
+            .context("export of an unknown function")?;
+        let count = *params
+            .get(ty as usize)
+            .context("function of an unknown type")?;
+        let mut body = vec![0x00, 0x41]; // no locals; i32.const top
+        sleb(top.into(), &mut body);
+        body.push(0x24); // global.set sp
+        uleb(sp, &mut body);
+        for param in 0..count {
+            body.push(0x20); // local.get param
+            uleb(param, &mut body);
+        }
+        body.push(0x10); // call original
+        uleb(*index, &mut body);
+        body.push(0x0b);
+        uleb(body.len() as u64, &mut bodies);
+        bodies.extend_from_slice(&body);
+        uleb(ty, &mut type_indices);
+        wrapped.push(*index);
+        *index = (types.len() + wrapped.len() - 1) as u64;
+    }
+    let added = wrapped.len() as u64;
+    for (id, body) in sections.iter_mut() {
+        match id {
+            3 => *body = extend_vec(Some(body), added, &type_indices)?,
+            10 => *body = extend_vec(Some(body), added, &bodies)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Adds the version globals and the `memory` export (and a custom section) to a linked module.
@@ -200,40 +370,33 @@ pub fn rewrite(module: &[u8], kubewarden_metadata: Option<&[u8]>) -> Result<Vec<
         let size = r.uleb()? as usize;
         sections.push((id, r.take(size)?.to_vec()));
     }
-    let imports = sections.iter().find(|(id, _)| *id == 2);
     let memory_import = b"\x03env\x06memory";
-    if !imports.is_some_and(|(_, body)| {
+    if !section(&sections, 2).is_some_and(|body| {
         body.windows(memory_import.len())
             .any(|w| w == memory_import)
     }) {
         bail!("the module does not import env.memory: check policy-opa's build.rs link flags");
     }
-    let first_global = imported_globals(imports.map_or(&[][..], |(_, b)| b))?;
+    let imports = section(&sections, 2).map_or(Ok(Imports::default()), read_imports)?;
 
     // Globals: append two immutable i32 constants (creating the section if there is none).
-    let defined = match sections.iter().find(|(id, _)| *id == 6) {
-        Some((_, body)) => Reader { bytes: body, at: 0 }.uleb()?,
+    let globals_section = section(&sections, 6);
+    let defined = match globals_section {
+        Some(body) => Reader { bytes: body, at: 0 }.uleb()?,
         None => 0,
     };
-    let mut globals = Vec::new();
-    uleb(defined + 2, &mut globals);
-    if let Some((_, body)) = sections.iter().find(|(id, _)| *id == 6) {
-        let mut r = Reader { bytes: body, at: 0 };
-        r.uleb()?;
-        globals.extend_from_slice(&body[r.at..]);
-    }
+    let mut constants = Vec::new();
     for value in [ABI_VERSION, ABI_MINOR_VERSION] {
-        globals.extend_from_slice(&[0x7f, 0x00, 0x41]);
-        sleb(value.into(), &mut globals);
-        globals.push(0x0b);
+        constants.extend_from_slice(&[0x7f, 0x00, 0x41]);
+        sleb(value.into(), &mut constants);
+        constants.push(0x0b);
     }
-    let version_index = first_global + defined;
+    let globals = extend_vec(globals_section, 2, &constants)?;
+    let version_index = imports.globals + defined;
 
     // Exports: drop the linker's address globals, add the constants and the memory.
-    let old = sections
-        .iter()
-        .find(|(id, _)| *id == 7)
-        .map(|(_, body)| read_exports(body))
+    let old = section(&sections, 7)
+        .map(read_exports)
         .transpose()?
         .unwrap_or_default();
     let mut exports: Vec<Export> = old
@@ -242,6 +405,7 @@ pub fn rewrite(module: &[u8], kubewarden_metadata: Option<&[u8]>) -> Result<Vec<
             !n.starts_with("opa_wasm_abi_") && !n.starts_with("__") && n != "memory"
         })
         .collect();
+    wrap_exports(&mut sections, &imports, &mut exports)?;
     exports.push(("opa_wasm_abi_version".into(), 3, version_index));
     exports.push(("opa_wasm_abi_minor_version".into(), 3, version_index + 1));
     exports.push(("memory".into(), 2, 0));
