@@ -275,52 +275,30 @@ impl ProxyHost {
     /// Replays one HTTP stream in Envoy's order: context create, request headers, response headers,
     /// log, done, delete. Returns what the guest logged during the stream.
     pub fn replay_http(&mut self, fixture: &Fixture) -> Result<Vec<LogRecord>> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let before = self.store.data().logs.len();
-        {
-            let state = self.store.data_mut();
-            state.stream = Some(fixture.clone());
-            state.stream_properties = raw_keys(&fixture.properties);
-            state.set_properties.clear();
-            state.clock_ns = fixture.property_time_ns().unwrap_or(0);
-            state.live_contexts.insert(id);
-            state.effective_context = id;
-            state.phase = Phase::None;
-        }
-        let ctx = Val::I32(id as i32);
-        let result = (|| -> Result<()> {
-            self.call_optional::<()>(
+        self.with_stream(fixture, Phase::None, |host, id| {
+            let ctx = Val::I32(id as i32);
+            host.call_optional::<()>(
                 "proxy_on_context_create",
-                &[ctx, Val::I32(self.root_id as i32)],
+                &[ctx, Val::I32(host.root_id as i32)],
             )?;
-            self.store.data_mut().phase = Phase::RequestHeaders;
+            host.store.data_mut().phase = Phase::RequestHeaders;
             let n = fixture.headers[0].len() as i32;
-            self.call_optional::<i32>(
+            host.call_optional::<i32>(
                 "proxy_on_request_headers",
                 &[ctx, Val::I32(n), Val::I32(1)],
             )?;
-            self.store.data_mut().phase = Phase::ResponseHeaders;
+            host.store.data_mut().phase = Phase::ResponseHeaders;
             let n = fixture.headers[2].len() as i32;
-            self.call_optional::<i32>(
+            host.call_optional::<i32>(
                 "proxy_on_response_headers",
                 &[ctx, Val::I32(n), Val::I32(1)],
             )?;
-            self.store.data_mut().phase = Phase::Log;
-            self.call_optional::<()>("proxy_on_log", &[ctx])?;
-            self.call_optional::<i32>("proxy_on_done", &[ctx])?;
-            self.call_optional::<()>("proxy_on_delete", &[ctx])?;
+            host.store.data_mut().phase = Phase::Log;
+            host.call_optional::<()>("proxy_on_log", &[ctx])?;
+            host.call_optional::<i32>("proxy_on_done", &[ctx])?;
+            host.call_optional::<()>("proxy_on_delete", &[ctx])?;
             Ok(())
-        })();
-        {
-            let state = self.store.data_mut();
-            state.live_contexts.remove(&id);
-            state.stream = None;
-            state.phase = Phase::None;
-            state.effective_context = ROOT_ID;
-        }
-        result.with_context(|| format!("replaying {}", fixture.path.display()))?;
-        Ok(self.store.data().logs[before..].to_vec())
+        })
     }
 
     /// Replays one TCP connection in Envoy's order (context.cc `onNewConnection`, `onCloseTCP`):
@@ -329,6 +307,53 @@ impl ProxyHost {
     /// ticks included.
     pub fn replay_tcp(&mut self, fixture: &Fixture) -> Result<Vec<LogRecord>> {
         let events = fixture.connection.as_deref().unwrap_or_default();
+        self.with_stream(fixture, Phase::Connection, |host, id| {
+            let ctx = Val::I32(id as i32);
+            let root = Val::I32(host.root_id as i32);
+            host.call_optional::<()>("proxy_on_context_create", &[ctx, root])?;
+            host.call_optional::<i32>("proxy_on_new_connection", &[ctx])?;
+            for event in events {
+                host.store.data_mut().effective_context = id;
+                match *event {
+                    ConnectionEvent::Downstream(n) => host.call_optional::<i32>(
+                        "proxy_on_downstream_data",
+                        &[ctx, Val::I32(n as i32), Val::I32(0)],
+                    )?,
+                    ConnectionEvent::Upstream(n) => host.call_optional::<i32>(
+                        "proxy_on_upstream_data",
+                        &[ctx, Val::I32(n as i32), Val::I32(0)],
+                    )?,
+                    ConnectionEvent::Tick => {
+                        host.store.data_mut().effective_context = host.root_id;
+                        host.call_optional::<()>("proxy_on_tick", &[root])?;
+                        None
+                    }
+                };
+            }
+            host.store.data_mut().effective_context = id;
+            host.call_optional::<()>(
+                "proxy_on_downstream_connection_close",
+                &[ctx, Val::I32(PEER_REMOTE)],
+            )?;
+            host.call_optional::<()>(
+                "proxy_on_upstream_connection_close",
+                &[ctx, Val::I32(PEER_LOCAL)],
+            )?;
+            host.call_optional::<i32>("proxy_on_done", &[ctx])?;
+            host.call_optional::<()>("proxy_on_log", &[ctx])?;
+            host.call_optional::<()>("proxy_on_delete", &[ctx])?;
+            Ok(())
+        })
+    }
+
+    /// Runs `callbacks` for a new stream context on `fixture` (its properties, headers and clock
+    /// serve the host calls meanwhile), then forgets the stream; returns what the guest logged.
+    fn with_stream(
+        &mut self,
+        fixture: &Fixture,
+        phase: Phase,
+        callbacks: impl FnOnce(&mut Self, u32) -> Result<()>,
+    ) -> Result<Vec<LogRecord>> {
         let id = self.next_id;
         self.next_id += 1;
         let before = self.store.data().logs.len();
@@ -340,45 +365,9 @@ impl ProxyHost {
             state.clock_ns = fixture.property_time_ns().unwrap_or(0);
             state.live_contexts.insert(id);
             state.effective_context = id;
-            state.phase = Phase::Connection;
+            state.phase = phase;
         }
-        let ctx = Val::I32(id as i32);
-        let root = Val::I32(self.root_id as i32);
-        let result = (|| -> Result<()> {
-            self.call_optional::<()>("proxy_on_context_create", &[ctx, root])?;
-            self.call_optional::<i32>("proxy_on_new_connection", &[ctx])?;
-            for event in events {
-                self.store.data_mut().effective_context = id;
-                match *event {
-                    ConnectionEvent::Downstream(n) => self.call_optional::<i32>(
-                        "proxy_on_downstream_data",
-                        &[ctx, Val::I32(n as i32), Val::I32(0)],
-                    )?,
-                    ConnectionEvent::Upstream(n) => self.call_optional::<i32>(
-                        "proxy_on_upstream_data",
-                        &[ctx, Val::I32(n as i32), Val::I32(0)],
-                    )?,
-                    ConnectionEvent::Tick => {
-                        self.store.data_mut().effective_context = self.root_id;
-                        self.call_optional::<()>("proxy_on_tick", &[root])?;
-                        None
-                    }
-                };
-            }
-            self.store.data_mut().effective_context = id;
-            self.call_optional::<()>(
-                "proxy_on_downstream_connection_close",
-                &[ctx, Val::I32(PEER_REMOTE)],
-            )?;
-            self.call_optional::<()>(
-                "proxy_on_upstream_connection_close",
-                &[ctx, Val::I32(PEER_LOCAL)],
-            )?;
-            self.call_optional::<i32>("proxy_on_done", &[ctx])?;
-            self.call_optional::<()>("proxy_on_log", &[ctx])?;
-            self.call_optional::<()>("proxy_on_delete", &[ctx])?;
-            Ok(())
-        })();
+        let result = callbacks(self, id);
         {
             let state = self.store.data_mut();
             state.live_contexts.remove(&id);

@@ -181,6 +181,32 @@ fn format_number(v: f64) -> String {
     }
 }
 
+/// True when two Prometheus lines are equal, `_sum` values (circllhist approximations printed
+/// with many digits) to 1e-9 relative.
+pub fn same_line(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Some((ka, va)), Some((kb, vb))) = (a.rsplit_once(' '), b.rsplit_once(' ')) else {
+        return false;
+    };
+    if ka != kb || !ka.contains("_sum") {
+        return false;
+    }
+    match (va.parse::<f64>(), vb.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+/// The Istio series lines of a Prometheus text (`# TYPE` lines included).
+pub fn istio_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with("istio_") || l.starts_with("# TYPE istio_"))
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,30 +234,4 @@ mod tests {
         assert_eq!(bin(7), (7.0, 0.1));
         assert_eq!(bin(148), (140.0, 10.0));
     }
-}
-
-/// True when two Prometheus lines are equal, `_sum` values (circllhist approximations printed
-/// with many digits) to 1e-9 relative.
-pub fn same_line(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    let (Some((ka, va)), Some((kb, vb))) = (a.rsplit_once(' '), b.rsplit_once(' ')) else {
-        return false;
-    };
-    if ka != kb || !ka.contains("_sum") {
-        return false;
-    }
-    match (va.parse::<f64>(), vb.parse::<f64>()) {
-        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-        _ => false,
-    }
-}
-
-/// The Istio series lines of a Prometheus text (`# TYPE` lines included).
-pub fn istio_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| l.starts_with("istio_") || l.starts_with("# TYPE istio_"))
-        .map(str::to_string)
-        .collect()
 }

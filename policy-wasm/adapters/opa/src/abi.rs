@@ -182,13 +182,13 @@ pub extern "C" fn opa_value_remove_path(base: i32, path: i32) -> i32 {
     };
     let mut node = base;
     for key in parents {
-        match node.get_mut(*key) {
+        match node.get_mut(key) {
             Some(child) => node = child,
             None => return OPA_ERR_OK,
         }
     }
     if let Json::Object(map) = node {
-        map.remove(*last);
+        map.remove(last);
     }
     OPA_ERR_OK
 }
