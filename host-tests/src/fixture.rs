@@ -351,6 +351,19 @@ fn encode_property(path: &str, value: &Value) -> Result<Vec<u8>> {
     })
 }
 
+/// The `.json` files directly in `dir`, sorted by name (fixture and case folders).
+pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` into nanoseconds since the Unix epoch.
 pub fn parse_rfc3339(text: &str) -> Result<i64> {
     let bad = || anyhow!("timestamp {text:?}: expected YYYY-MM-DDTHH:MM:SS[.fffffffff]Z");

@@ -19,12 +19,7 @@ fn workspace() -> PathBuf {
 
 fn recorded() -> (PathBuf, Vec<PathBuf>) {
     let dir = workspace().join("host-tests/fixtures/envoy");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let paths = host_tests::fixture::json_files(&dir).unwrap();
     (dir, paths)
 }
 

@@ -27,12 +27,7 @@ fn providers(names: &[&str]) -> Value {
 #[test]
 fn access_logging_rules() {
     let dir = workspace().join("host-tests/rules");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let paths = host_tests::fixture::json_files(&dir).unwrap();
     assert!(!paths.is_empty());
     let module = host_tests::proxy_filter().unwrap();
     let mut failures = Vec::new();

@@ -49,12 +49,7 @@ fn hand_written_streams_render_the_expected_series() {
     let dir = workspace().join("host-tests/fixtures/metrics");
     let config =
         std::fs::read(workspace().join("host-tests/envoy/metrics/plugin-config.json")).unwrap();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let paths = host_tests::fixture::json_files(&dir).unwrap();
     let fixtures: Vec<Fixture> = paths.iter().map(|p| Fixture::load(p).unwrap()).collect();
     let module = host_tests::proxy_filter().unwrap();
     let (streams, metrics) = replay_with_metrics(&module, &config, &fixtures).unwrap();

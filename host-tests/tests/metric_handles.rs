@@ -9,12 +9,7 @@ use std::path::PathBuf;
 fn steady_traffic_defines_no_new_metrics() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let config = std::fs::read(root.join("envoy/metrics/plugin-config.json")).unwrap();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures/envoy"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let paths = host_tests::fixture::json_files(&root.join("fixtures/envoy")).unwrap();
     let fixtures: Vec<Fixture> = paths.iter().map(|p| Fixture::load(p).unwrap()).collect();
     let module = host_tests::proxy_filter().unwrap();
     let mut host = ProxyHost::start(&module, &config, fixtures[0].root_properties.clone()).unwrap();
