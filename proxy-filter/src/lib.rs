@@ -17,6 +17,8 @@ mod record;
 #[cfg(not(feature = "record"))]
 mod root;
 #[cfg(not(feature = "record"))]
+mod stream;
+#[cfg(not(feature = "record"))]
 mod tcp;
 
 /// The root context the host gets for each plugin instance.

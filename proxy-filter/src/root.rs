@@ -1,13 +1,14 @@
-//! The root context (configuration) and the HTTP stream context (one record per request). A
-//! plugin whose root id ends in `tcp` (Istio: a NETWORK `WasmPlugin` named so) serves TCP
-//! connections instead ([`crate::tcp`]).
+//! The root context: configuration, and the stream contexts it creates. A plugin whose root id
+//! ends in `tcp` (Istio: a NETWORK `WasmPlugin` named so) serves TCP connections
+//! ([`crate::tcp`]) instead of HTTP streams ([`crate::stream`]).
 
 use crate::abi::{HttpContext, RootContext, StreamContext};
 use crate::config;
-use crate::host::{self, LEVEL_ERROR, LEVEL_INFO, LEVEL_WARN, StreamAttributes};
+use crate::host::{self, LEVEL_ERROR, LEVEL_WARN, StreamAttributes};
 use crate::metrics::Reporter;
+use crate::stream::Stream;
 use crate::tcp::{Connection, Connections, report_open};
-use policy_wasm::attributes::{AttributeSource, decode_pairs};
+use policy_wasm::attributes::decode_pairs;
 use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{Scene, resolve};
@@ -60,10 +61,10 @@ impl RootContext for Root {
         if self.tcp {
             return None;
         }
-        Some(Box::new(Stream {
-            plan: self.plan.clone(),
-            metrics: self.metrics.clone(),
-        }))
+        Some(Box::new(Stream::new(
+            self.plan.clone(),
+            self.metrics.clone(),
+        )))
     }
 
     fn create_stream_context(&self, context_id: u32) -> Option<Box<dyn StreamContext>> {
@@ -127,29 +128,4 @@ fn workload_from_node() -> Result<Workload, String> {
         name: text("WORKLOAD_NAME").unwrap_or_default(),
         labels,
     })
-}
-
-/// One HTTP stream.
-struct Stream {
-    plan: Option<Rc<Plan>>,
-    metrics: Option<Rc<Reporter>>,
-}
-
-impl HttpContext for Stream {
-    fn on_log(&mut self) {
-        let Some(plan) = &self.plan else { return };
-        let attrs = StreamAttributes;
-        // The direction is per listener, so per request: 1 inbound (SERVER), else CLIENT.
-        let mode = Mode::from_listener_direction(
-            attrs
-                .property_i64(&["xds", "listener_direction"])
-                .unwrap_or(0),
-        );
-        for record in plan.records(mode, &attrs) {
-            host::log(LEVEL_INFO, &record);
-        }
-        if let Some(metrics) = &self.metrics {
-            metrics.report_http(mode, &attrs);
-        }
-    }
 }
