@@ -20,6 +20,16 @@ fn meshtel(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Exit code 0, or a failure that shows what the command printed on stderr.
+fn assert_succeeded(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
@@ -35,12 +45,7 @@ fn check_allows_the_brief_with_a_warning_and_exits_0() {
         "json",
         "examples/aks-brief/mesh-logging-default.yaml",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let report = json(&out);
     let resource = &report["resources"][0];
     assert_eq!(resource["verdict"], "warn");
@@ -148,12 +153,7 @@ fn effective_shows_the_brief_turning_envoy_logs_on() {
         "json",
         "examples/aks-brief/mesh-logging-default.yaml",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let effective = json(&out);
     assert_eq!(effective[0]["mode"], "CLIENT");
     assert_eq!(effective[0]["accessLogging"][0]["provider"], "envoy");
@@ -172,12 +172,7 @@ fn replay_prints_the_records_of_recorded_streams() {
         "host-tests/fixtures/seed/sleep-outbound-status-418.json",
         "host-tests/fixtures/seed/httpbin-inbound-status-418.json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let expected = std::fs::read(workspace().join("examples/aks-brief/expected.log")).unwrap();
     assert_eq!(out.stdout, expected);
 }
@@ -201,12 +196,7 @@ fn replay_with_metrics_prints_the_prometheus_text() {
     args.extend(fixtures);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = meshtel(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     // The hand-derived series of the fixtures, label order as deploy/envoy.yaml's stats_tags.
     let expected = std::fs::read_to_string(dir.join("expected.prom")).unwrap();
