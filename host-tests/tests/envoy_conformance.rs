@@ -111,7 +111,7 @@ fn record_fixtures() {
     }
     // Open across two of the filter's reporting intervals: the recording has ticks.
     let interval = reporting_interval_ms(&setup.plugin_config);
-    let long = tcp::LongLived::open(envoy.tcp_port(), 2 * interval + 200).unwrap();
+    let long = tcp::LongLived::open(envoy.tcp_port(), tcp::long_lived_ms(interval)).unwrap();
     tcp_names.push((
         long.local_port,
         format!("tcp-{:02}-{}", tcp_cases.len(), tcp::LONG_LIVED),

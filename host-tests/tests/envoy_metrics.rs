@@ -46,9 +46,10 @@ fn run_scenario(config: &str, dir: &str, long_lived: bool) -> Output {
         tcp::send(&case, envoy.tcp_port())
             .unwrap_or_else(|e| panic!("TCP case {}: {e}", case.name));
     }
-    if long_lived {
-        let interval = reporting_interval_ms(&setup.plugin_config);
-        check_periodic_report(&envoy, interval);
+    let interval = reporting_interval_ms(&setup.plugin_config);
+    let long_lived_ms = long_lived.then(|| tcp::long_lived_ms(interval));
+    if let Some(open_ms) = long_lived_ms {
+        check_periodic_report(&envoy, interval, open_ms);
     }
     let out = envoy.stop().unwrap();
     assert!(
@@ -80,22 +81,43 @@ fn run_scenario(config: &str, dir: &str, long_lived: bool) -> Output {
         "records differ:\n{}",
         first.unwrap_or_default()
     );
-    let (pairs, largest) = check_durations(&native, &records).unwrap_or_else(|e| panic!("{e}"));
-    assert!(pairs > 0, "no TCP records");
+    let durations = check_durations(&native, &records).unwrap_or_else(|e| panic!("{e}"));
+    assert!(durations.pairs > 0, "no TCP records");
     println!(
-        "TCP records: {pairs} lines, %DURATION% equal or Envoy's larger by at most {largest} ms"
+        "TCP records: {} lines, %DURATION% not larger than Envoy's (Envoy's larger by at most {} ms)",
+        durations.pairs, durations.largest_gap
     );
+    if let Some(open_ms) = long_lived_ms {
+        assert!(
+            durations.longest >= open_ms,
+            "the long-lived connection stayed open {open_ms} ms, the filter's longest %DURATION% is {} ms",
+            durations.longest
+        );
+    }
     out
 }
 
-/// While a connection stays open (the app answers a first line at once and the rest 2 s later),
+/// While a connection stays open (the app answers a first line at once and the rest `open_ms`
+/// later, more than two reporting intervals),
 /// the filter's periodic report must show its bytes before it closes, equal to Envoy's own
 /// `tcp.<stat_prefix>.downstream_cx_{rx,tx}_bytes_total` counters for both listeners, and
 /// `closed` only after the close.
-fn check_periodic_report(envoy: &Envoy, interval_ms: u64) {
+fn check_periodic_report(envoy: &Envoy, interval_ms: u64, open_ms: u64) {
+    let started = std::time::Instant::now();
     let scrape = || Scrape::take(envoy);
-    let before = scrape();
-    let connection = tcp::LongLived::open(envoy.tcp_port(), 2000).unwrap();
+    // Earlier connections report at close, which may come after their client saw the end: wait
+    // until every one is reported (opened = closed, bytes = Envoy's) before counting from here.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut before = scrape();
+    while !before.settled() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        before = scrape();
+    }
+    assert!(
+        before.settled(),
+        "earlier connections not all reported: {before:?}"
+    );
+    let connection = tcp::LongLived::open(envoy.tcp_port(), open_ms).unwrap();
     // Two reporting intervals and a margin: at least one tick after the bytes passed.
     std::thread::sleep(std::time::Duration::from_millis(2 * interval_ms + 200));
     let open = scrape().minus(&before);
@@ -106,7 +128,10 @@ fn check_periodic_report(envoy: &Envoy, interval_ms: u64) {
         std::thread::sleep(std::time::Duration::from_millis(50));
         closed = scrape().minus(&before);
     }
-    println!("periodic TCP report while open (source, destination): {open:?}");
+    println!(
+        "periodic TCP report ({} ms with the connection, reportingInterval {interval_ms} ms) while open (source, destination): {open:?}",
+        started.elapsed().as_millis()
+    );
     println!(
         "after close: {closed:?}; the client received {} bytes",
         received.len()
@@ -168,6 +193,13 @@ impl Scrape {
             envoy_rx: envoy_stat("downstream_cx_rx_bytes_total"),
             envoy_tx: envoy_stat("downstream_cx_tx_bytes_total"),
         }
+    }
+
+    /// Every connection so far closed and reported, with Envoy's byte counts.
+    fn settled(&self) -> bool {
+        self.opened == self.closed
+            && self.istio_received == self.envoy_rx
+            && self.istio_sent == self.envoy_tx
     }
 
     fn minus(&self, before: &Scrape) -> Scrape {

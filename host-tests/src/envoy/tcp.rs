@@ -64,6 +64,12 @@ pub fn send(case: &TcpCase, port: u16) -> std::io::Result<(u16, Vec<u8>)> {
 /// The name of the long-lived connection's case.
 pub const LONG_LIVED: &str = "long-lived";
 
+/// How long the long-lived connection stays open for a filter that reports every `interval_ms`:
+/// long enough for two reports and a look at them before it closes.
+pub fn long_lived_ms(interval_ms: u64) -> u64 {
+    3 * interval_ms + 500
+}
+
 /// A connection kept open by the app (`/drip/MS`): the request and a first line of the answer
 /// have passed, the last line comes `MS` after the request.
 pub struct LongLived {
