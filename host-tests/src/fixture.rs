@@ -40,6 +40,9 @@ struct RawFixture {
     /// A TCP connection's events instead of an HTTP exchange.
     #[serde(default)]
     connection: Option<Vec<(String, u64)>>,
+    /// The proxy's clock while the stream replays (default: `request.time`).
+    #[serde(default)]
+    clock: Option<Value>,
 }
 
 /// The listener a stream went through.
@@ -66,6 +69,8 @@ pub struct Fixture {
     pub headers: [Vec<(String, Vec<u8>)>; 4],
     /// For a TCP connection, its events in order; `None` for an HTTP stream.
     pub connection: Option<Vec<ConnectionEvent>>,
+    /// The host clock (ns since the epoch) while the stream replays, when the fixture gives one.
+    pub clock_ns: Option<i64>,
 }
 
 /// One event of a recorded TCP connection.
@@ -172,6 +177,16 @@ impl Fixture {
                 vec!["plugin_root_id".into()],
                 TCP_ROOT_ID.as_bytes().to_vec(),
             );
+        }
+        if let Some(clock) = &raw.clock {
+            let bytes = encode_property("clock", clock).context("field `clock`")?;
+            let is_time = clock
+                .as_object()
+                .is_some_and(|o| o.contains_key("timestamp") || o.contains_key("timestamp_ns"));
+            if !is_time {
+                bail!("field `clock`: expected {{\"timestamp\": …}} or {{\"timestamp_ns\": …}}");
+            }
+            fixture.clock_ns = policy_wasm::attributes::decode_i64(&bytes);
         }
         for (key, value) in &raw.properties {
             let segments = split_path(key)

@@ -3,7 +3,9 @@
 //! requests; every record must be byte-identical. Run by `cargo xtask test`, which installs Envoy
 //! and passes its path in `MESHTEL_ENVOY`; ignored by a plain `cargo test`.
 
-use host_tests::envoy::{ISTIO_LOGS, Setup, compare, requests, run};
+use host_tests::envoy::{
+    Envoy, ISTIO_LOGS, Setup, compare, reporting_interval_ms, requests, run, tcp,
+};
 use host_tests::proxy::prometheus::istio_lines;
 use std::path::PathBuf;
 
@@ -72,9 +74,11 @@ fn filter_records_equal_envoys_native_lines() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// `cargo xtask record-fixtures`: the same requests through Envoy with the recorder loaded; each
-/// stream becomes `host-tests/fixtures/envoy/NN-case-direction.json`, and Envoy's own TEXT and JSON
-/// lines for that stream become the `.expected` file beside it.
+/// `cargo xtask record-fixtures`: the same requests and the TCP connections of the metrics
+/// scenario through Envoy with the recorder loaded (next to the filter as HTTP filter and as
+/// network filter); each stream becomes `host-tests/fixtures/envoy/NN-case-direction.json` (a
+/// connection `tcp-NN-case-direction.json`), and Envoy's own TEXT and JSON lines for it become
+/// the `.expected` file beside it.
 #[test]
 #[ignore = "rewrites the fixture corpus: run through `cargo xtask record-fixtures`"]
 fn record_fixtures() {
@@ -92,7 +96,28 @@ fn record_fixtures() {
         std::fs::read_to_string(workspace().join("host-tests/envoy/metrics/plugin-config.json"))
             .unwrap();
     let cases = requests::catalogue();
-    let out = run(&setup, &cases).unwrap();
+    let tcp_cases = tcp::catalogue();
+    let envoy = Envoy::start(&setup).unwrap();
+    for (i, case) in cases.iter().enumerate() {
+        // A reset or a timeout is a legitimate outcome for some cases; the logs tell the rest.
+        let _ = requests::send(case, i, envoy.outbound_port());
+    }
+    // TCP connections by the client's port, which is the outbound side's `source.port`.
+    let mut tcp_names: Vec<(u16, String)> = Vec::new();
+    for (i, case) in tcp_cases.iter().enumerate() {
+        let (port, _) = tcp::send(case, envoy.tcp_port())
+            .unwrap_or_else(|e| panic!("TCP case {}: {e}", case.name));
+        tcp_names.push((port, format!("tcp-{i:02}-{}", case.name)));
+    }
+    // Open across two of the filter's reporting intervals: the recording has ticks.
+    let interval = reporting_interval_ms(&setup.plugin_config);
+    let long = tcp::LongLived::open(envoy.tcp_port(), tcp::long_lived_ms(interval)).unwrap();
+    tcp_names.push((
+        long.local_port,
+        format!("tcp-{:02}-{}", tcp_cases.len(), tcp::LONG_LIVED),
+    ));
+    long.finish().unwrap();
+    let out = envoy.stop().unwrap();
     assert!(
         out.wasm_failures.is_empty(),
         "the VM failed:\n{}",
@@ -122,12 +147,37 @@ fn record_fixtures() {
             (key, text, json)
         })
         .collect();
+    let fixtures: Vec<serde_json::Value> = out
+        .fixtures
+        .iter()
+        .map(|f| serde_json::from_slice(f).expect("recorder writes valid JSON"))
+        .collect();
+    // The inbound side of a connection comes from the outbound side's upstream local address.
+    let property = |f: &serde_json::Value, k: &str| {
+        f["properties"][k].as_str().unwrap_or_default().to_string()
+    };
+    let client_port = |f: &serde_json::Value| {
+        let address = property(f, "source.address");
+        address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+    };
+    let mut tcp_by_source: Vec<(String, String)> = Vec::new();
+    for f in fixtures.iter().filter(|f| f["connection"].is_array()) {
+        let name = tcp_names
+            .iter()
+            .find(|(port, _)| Some(*port) == client_port(f))
+            .map(|(_, name)| name.clone());
+        if let Some(name) = name {
+            tcp_by_source.push((property(f, "source.address"), name.clone()));
+            tcp_by_source.push((property(f, "upstream.local_address"), name));
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut written = 0;
-    for fixture_json in &out.fixtures {
-        let fixture: serde_json::Value =
-            serde_json::from_slice(fixture_json).expect("recorder writes valid JSON");
+    for (fixture, fixture_json) in fixtures.iter().zip(&out.fixtures) {
         let id = fixture["request_headers"]
             .as_array()
             .and_then(|h| h.iter().find(|p| p[0] == "x-request-id"))
@@ -146,7 +196,7 @@ fn record_fixtures() {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let key = (id.clone(), local.clone(), remote);
+        let key = (id.clone(), local.clone(), remote.clone());
         let matching: Vec<_> = native.iter().filter(|(k, _, _)| *k == key).collect();
         assert_eq!(
             matching.len(),
@@ -164,9 +214,21 @@ fn record_fixtures() {
             details["response_code_details"].as_str().unwrap_or("none")
         );
         let name = index.map_or(unidentified.as_str(), |i| cases[i].name);
-        let stem = format!("{:02}-{name}-{direction}", index.unwrap_or(99));
+        let tcp_name = tcp_by_source
+            .iter()
+            .find(|(source, _)| fixture["connection"].is_array() && *source == remote)
+            .map(|(_, name)| name.as_str());
+        let stem = match tcp_name {
+            Some(tcp_name) => format!("{tcp_name}-{direction}"),
+            None => format!("{:02}-{name}-{direction}", index.unwrap_or(99)),
+        };
+        let name = tcp_name.unwrap_or(name);
+        let kind = match tcp_name {
+            Some(_) => "TCP connection",
+            None => "request kind",
+        };
         let description = format!(
-            "Recorded from Envoy 1.40.0 by `cargo xtask record-fixtures` (dist/proxy-recorder.wasm): request kind `{name}`, {direction} listener."
+            "Recorded from Envoy 1.40.0 by `cargo xtask record-fixtures` (dist/proxy-recorder.wasm): {kind} `{name}`, {direction} listener."
         );
         let text_fixture = String::from_utf8(fixture_json.clone()).unwrap().replacen(
             "\"description\":\"\"",

@@ -2,9 +2,12 @@
 //! `dist/proxy-filter.wasm` under the wasmtime host: the records must equal, byte for byte, the
 //! lines Envoy's native logger wrote for that stream (`*.expected`, TEXT then JSON), and the
 //! metrics they report must render as the Istio series of Envoy's `/stats/prometheus` from the
-//! same run (`prometheus.txt`).
+//! same run (`prometheus.txt`). A TCP connection's records must equal Envoy's lines except
+//! `%DURATION%`, which must not be larger than Envoy's (`host_tests::envoy::duration` says why).
 
 use host_tests::envoy::DEPLOY_ENVOY;
+use host_tests::envoy::duration::{check_durations, mask_duration};
+use host_tests::envoy::{reporting_interval_ms, tcp};
 use host_tests::fixture::Fixture;
 use host_tests::proxy::prometheus::{istio_lines, render, same_line, stats_tag_names};
 use host_tests::replay::{replay, replay_with_metrics};
@@ -70,27 +73,52 @@ fn recorded_streams_replay_to_envoys_own_lines() {
     let module = host_tests::proxy_filter().unwrap();
     let replayed = replay(&module, &config, &fixtures).unwrap();
     let (mut identical, mut total, mut failures) = (0, 0, Vec::new());
-    for (path, stream) in paths.iter().zip(&replayed) {
+    let (mut connections, mut largest_gap, mut longest) = (0, 0, 0);
+    for ((path, stream), fixture) in paths.iter().zip(&replayed).zip(&fixtures) {
         let expected = std::fs::read(path.with_extension("expected")).unwrap();
-        let mut want: Vec<&[u8]> = expected
+        let tcp = fixture.connection.is_some();
+        // A connection's %DURATION% is compared apart (masked here, bounded below).
+        let split = |l: &[u8]| {
+            if tcp {
+                mask_duration(l)
+            } else {
+                (l.to_vec(), None)
+            }
+        };
+        let want: Vec<(Vec<u8>, Option<u64>)> = expected
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
+            .map(split)
             .collect();
-        let mut got: Vec<&[u8]> = stream.records.iter().map(Vec::as_slice).collect();
-        want.sort();
-        got.sort();
-        total += want.len();
-        if want == got {
-            identical += want.len();
+        let got: Vec<(Vec<u8>, Option<u64>)> = stream.records.iter().map(|l| split(l)).collect();
+        let mut want_lines: Vec<&[u8]> = want.iter().map(|(l, _)| l.as_slice()).collect();
+        let mut got_lines: Vec<&[u8]> = got.iter().map(|(l, _)| l.as_slice()).collect();
+        want_lines.sort();
+        got_lines.sort();
+        total += want_lines.len();
+        let durations = if tcp {
+            connections += 1;
+            check_durations(&want, &got).map(|d| {
+                largest_gap = largest_gap.max(d.largest_gap);
+                longest = longest.max(d.longest);
+            })
+        } else {
+            Ok(())
+        };
+        if want_lines == got_lines && durations.is_ok() {
+            identical += want_lines.len();
         } else {
             failures.push(format!(
-                "{}:\n  Envoy:   {}\n  meshtel: {}",
+                "{}: {}\n  Envoy:   {}\n  meshtel: {}",
                 path.display(),
-                want.iter()
+                durations.err().unwrap_or_default(),
+                want_lines
+                    .iter()
                     .map(|l| String::from_utf8_lossy(l))
                     .collect::<Vec<_>>()
                     .join("\n           "),
-                got.iter()
+                got_lines
+                    .iter()
                     .map(|l| String::from_utf8_lossy(l))
                     .collect::<Vec<_>>()
                     .join("\n           ")
@@ -98,8 +126,23 @@ fn recorded_streams_replay_to_envoys_own_lines() {
         }
     }
     println!(
-        "replay of recorded Envoy streams: {identical}/{total} records identical ({} streams)",
+        "replay of recorded Envoy streams: {identical}/{total} records identical ({} streams, {connections} of them TCP connections: %DURATION% not larger than Envoy's, Envoy's larger by at most {largest_gap} ms)",
         paths.len()
+    );
+    // The recorded long-lived connection was held open by the app for this long (the recording
+    // ran with the metrics configuration).
+    let metrics_config =
+        std::fs::read_to_string(workspace().join("host-tests/envoy/metrics/plugin-config.json"))
+            .unwrap();
+    let open_ms = tcp::long_lived_ms(reporting_interval_ms(&metrics_config));
+    assert!(
+        longest >= open_ms,
+        "the long-lived connection stayed open {open_ms} ms, the replayed longest %DURATION% is {longest} ms"
+    );
+    assert!(
+        connections >= 8,
+        "only {connections} recorded TCP connections in {}",
+        dir.display()
     );
     assert!(
         failures.is_empty(),

@@ -3,7 +3,10 @@
 //! access log implies under Istio's label rules, with and without overrides; the recorded fixtures
 //! replayed under wasmtime must render the same series.
 
-use host_tests::envoy::{DEPLOY_ENVOY, Envoy, ISTIO_LOGS, Output, Setup, compare, requests, tcp};
+use host_tests::envoy::duration::{check_durations, split_tcp_duration};
+use host_tests::envoy::{
+    DEPLOY_ENVOY, Envoy, ISTIO_LOGS, Output, Setup, compare, reporting_interval_ms, requests, tcp,
+};
 use host_tests::proxy::prometheus::{istio_lines, render, same_line as same, stats_tag_names};
 use host_tests::proxy::{MetricKind, Metrics};
 use serde_json::Value;
@@ -16,7 +19,9 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-fn run_scenario(config: &str, dir: &str) -> Output {
+/// Runs the catalogue (and, with `long_lived`, one connection open across periodic reports)
+/// through Envoy with the filter configured by `config`.
+fn run_scenario(config: &str, dir: &str, long_lived: bool) -> Output {
     let envoy =
         std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
     let logs = format!(
@@ -41,6 +46,11 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         tcp::send(&case, envoy.tcp_port())
             .unwrap_or_else(|e| panic!("TCP case {}: {e}", case.name));
     }
+    let interval = reporting_interval_ms(&setup.plugin_config);
+    let long_lived_ms = long_lived.then(|| tcp::long_lived_ms(interval));
+    if let Some(open_ms) = long_lived_ms {
+        check_periodic_report(&envoy, interval, open_ms);
+    }
     let out = envoy.stop().unwrap();
     assert!(
         out.wasm_failures.is_empty(),
@@ -48,20 +58,22 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         out.wasm_failures.join("\n")
     );
     // The filter's records, TCP connections included, equal Envoy's own TEXT and JSON lines,
-    // except a TCP connection's %DURATION%: Envoy measures it when its tcp_proxy logs, after the
-    // filter's on_log, so the filter's value must be a number no larger than Envoy's.
-    let (native, native_ms): (Vec<Vec<u8>>, Vec<Option<u64>>) = out
+    // except a TCP connection's %DURATION% (host_tests::envoy::duration says why): Envoy's value
+    // is the filter's or at most one ms more.
+    let native: Vec<(Vec<u8>, Option<u64>)> = out
         .native_text
         .iter()
         .chain(&out.native_json)
         .map(|l| split_tcp_duration(l))
-        .unzip();
-    let (records, record_ms): (Vec<Vec<u8>>, Vec<Option<u64>>) = out
+        .collect();
+    let records: Vec<(Vec<u8>, Option<u64>)> = out
         .filter_records
         .iter()
         .map(|l| split_tcp_duration(l))
-        .unzip();
-    let (identical, total, first) = compare(&native, &records);
+        .collect();
+    let masked =
+        |v: &[(Vec<u8>, Option<u64>)]| v.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>();
+    let (identical, total, first) = compare(&masked(&native), &masked(&records));
     println!("envoy metrics scenario records: {identical}/{total} identical");
     assert_eq!(
         identical,
@@ -69,47 +81,161 @@ fn run_scenario(config: &str, dir: &str) -> Output {
         "records differ:\n{}",
         first.unwrap_or_default()
     );
-    let tcp_ms = |v: &[Option<u64>]| v.iter().flatten().sum::<u64>();
-    let tcp_lines = |v: &[Option<u64>]| v.iter().flatten().count();
-    assert_eq!(tcp_lines(&native_ms), tcp_lines(&record_ms));
-    assert!(
-        tcp_ms(&record_ms) <= tcp_ms(&native_ms),
-        "the filter's TCP durations ({} ms in all) exceed Envoy's ({} ms)",
-        tcp_ms(&record_ms),
-        tcp_ms(&native_ms)
-    );
+    let durations = check_durations(&native, &records).unwrap_or_else(|e| panic!("{e}"));
+    assert!(durations.pairs > 0, "no TCP records");
     println!(
-        "TCP records: {} lines, durations {} ms (filter) <= {} ms (Envoy)",
-        tcp_lines(&native_ms),
-        tcp_ms(&record_ms),
-        tcp_ms(&native_ms)
+        "TCP records: {} lines, %DURATION% not larger than Envoy's (Envoy's larger by at most {} ms)",
+        durations.pairs, durations.largest_gap
     );
+    if let Some(open_ms) = long_lived_ms {
+        assert!(
+            durations.longest >= open_ms,
+            "the long-lived connection stayed open {open_ms} ms, the filter's longest %DURATION% is {} ms",
+            durations.longest
+        );
+    }
     out
 }
 
-/// A TCP line (cluster `…|9000|…`) with its %DURATION% replaced by `D`, and that duration; other
-/// lines unchanged.
-fn split_tcp_duration(line: &[u8]) -> (Vec<u8>, Option<u64>) {
-    let text = String::from_utf8_lossy(line);
-    if !text.contains("|9000|") {
-        return (line.to_vec(), None);
+/// While a connection stays open (the app answers a first line at once and the rest `open_ms`
+/// later, more than two reporting intervals),
+/// the filter's periodic report must show its bytes before it closes, equal to Envoy's own
+/// `tcp.<stat_prefix>.downstream_cx_{rx,tx}_bytes_total` counters for both listeners, and
+/// `closed` only after the close.
+fn check_periodic_report(envoy: &Envoy, interval_ms: u64, open_ms: u64) {
+    let started = std::time::Instant::now();
+    let scrape = || Scrape::take(envoy);
+    // Earlier connections report at close, which may come after their client saw the end: wait
+    // until every one is reported (opened = closed, bytes = Envoy's) before counting from here.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut before = scrape();
+    while !before.settled() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        before = scrape();
     }
-    if let Some(at) = text.find("\"duration\":") {
-        let start = at + "\"duration\":".len();
-        let end = start
-            + text[start..]
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(0);
-        let masked = format!("{}D{}", &text[..start], &text[end..]);
-        return (masked.into_bytes(), text[start..end].parse().ok());
+    assert!(
+        before.settled(),
+        "earlier connections not all reported: {before:?}"
+    );
+    let connection = tcp::LongLived::open(envoy.tcp_port(), open_ms).unwrap();
+    // Two reporting intervals and a margin: at least one tick after the bytes passed.
+    std::thread::sleep(std::time::Duration::from_millis(2 * interval_ms + 200));
+    let open = scrape().minus(&before);
+    let received = connection.finish().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut closed = scrape().minus(&before);
+    while closed.closed != [1, 1] && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        closed = scrape().minus(&before);
     }
-    // TEXT: `[start] "- - -" 0 - - - "-" RECEIVED SENT DURATION …`
-    let mut fields: Vec<&str> = text.split(' ').collect();
-    let ms = fields.get(11).and_then(|f| f.parse().ok());
-    if fields.len() > 11 {
-        fields[11] = "D";
+    println!(
+        "periodic TCP report ({} ms with the connection, reportingInterval {interval_ms} ms) while open (source, destination): {open:?}",
+        started.elapsed().as_millis()
+    );
+    println!(
+        "after close: {closed:?}; the client received {} bytes",
+        received.len()
+    );
+    assert_eq!(open.opened, [1, 1], "opened reported while open");
+    assert_eq!(open.closed, [0, 0], "nothing closed while open");
+    assert!(
+        open.istio_received[0] > 0 && open.istio_sent[0] > 0,
+        "bytes both ways reported before close: {open:?}"
+    );
+    for (when, s) in [("while open", &open), ("after close", &closed)] {
+        assert_eq!(
+            s.istio_received, s.envoy_rx,
+            "{when}: received bytes vs Envoy's rx: {s:?}"
+        );
+        assert_eq!(
+            s.istio_sent, s.envoy_tx,
+            "{when}: sent bytes vs Envoy's tx: {s:?}"
+        );
     }
-    (fields.join(" ").into_bytes(), ms)
+    assert_eq!(closed.opened, [1, 1]);
+    assert_eq!(closed.closed, [1, 1], "closed reported after close");
+    assert!(
+        closed.istio_sent[0] > open.istio_sent[0],
+        "the last line is counted at close"
+    );
+}
+
+/// TCP counters read from Envoy's admin pages, for the outbound (`source`) and inbound
+/// (`destination`) listeners.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Scrape {
+    opened: [u64; 2],
+    closed: [u64; 2],
+    istio_received: [u64; 2],
+    istio_sent: [u64; 2],
+    envoy_rx: [u64; 2],
+    envoy_tx: [u64; 2],
+}
+
+impl Scrape {
+    fn take(envoy: &Envoy) -> Scrape {
+        let page = envoy.admin_page("/stats/prometheus").unwrap();
+        let stats = envoy.admin_page("/stats?filter=%5Etcp%5C.").unwrap();
+        let istio = |metric: &str| {
+            ["source", "destination"].map(|reporter| istio_sum(&page, metric, reporter))
+        };
+        let prefixes = [
+            "outbound|9000||tcp-echo.default.svc.cluster.local",
+            "inbound|9000||",
+        ];
+        let envoy_stat =
+            |stat: &str| prefixes.map(|p| stat_value(&stats, &format!("tcp.{p}.{stat}")));
+        Scrape {
+            opened: istio("istio_tcp_connections_opened_total"),
+            closed: istio("istio_tcp_connections_closed_total"),
+            istio_received: istio("istio_tcp_received_bytes_total"),
+            istio_sent: istio("istio_tcp_sent_bytes_total"),
+            envoy_rx: envoy_stat("downstream_cx_rx_bytes_total"),
+            envoy_tx: envoy_stat("downstream_cx_tx_bytes_total"),
+        }
+    }
+
+    /// Every connection so far closed and reported, with Envoy's byte counts.
+    fn settled(&self) -> bool {
+        self.opened == self.closed
+            && self.istio_received == self.envoy_rx
+            && self.istio_sent == self.envoy_tx
+    }
+
+    fn minus(&self, before: &Scrape) -> Scrape {
+        let d = |a: [u64; 2], b: [u64; 2]| [a[0] - b[0], a[1] - b[1]];
+        Scrape {
+            opened: d(self.opened, before.opened),
+            closed: d(self.closed, before.closed),
+            istio_received: d(self.istio_received, before.istio_received),
+            istio_sent: d(self.istio_sent, before.istio_sent),
+            envoy_rx: d(self.envoy_rx, before.envoy_rx),
+            envoy_tx: d(self.envoy_tx, before.envoy_tx),
+        }
+    }
+}
+
+/// The sum of a Prometheus counter's series with `reporter="…"`.
+fn istio_sum(page: &str, metric: &str, reporter: &str) -> u64 {
+    let label = format!("reporter=\"{reporter}\"");
+    page.lines()
+        .filter(|l| l.starts_with(&format!("{metric}{{")) && l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// A counter of Envoy's `/stats` text (`name: value`), 0 when absent.
+fn stat_value(stats: &str, name: &str) -> u64 {
+    stats
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(": ")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
 }
 
 /// What the overrides scenario changes (mirrors plugin-config-overrides.json).
@@ -392,6 +518,7 @@ fn standard_metrics_equal_expected_series() {
     let out = run_scenario(
         "host-tests/envoy/metrics/plugin-config.json",
         "envoy-metrics",
+        true,
     );
     let o = Overrides {
         tags: false,
@@ -408,6 +535,7 @@ fn metric_overrides_equal_expected_series() {
     let out = run_scenario(
         "host-tests/envoy/metrics/plugin-config-overrides.json",
         "envoy-metrics-overrides",
+        false,
     );
     let o = Overrides {
         tags: true,

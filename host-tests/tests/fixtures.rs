@@ -39,6 +39,7 @@ fn broken_fixtures_name_file_and_field() {
         ("wrong-type.json", "properties.response.code"),
         ("bad-direction.json", "direction"),
         ("bad-header.json", "request_headers[0]"),
+        ("bad-clock.json", "clock"),
     ];
     for (file, field) in cases {
         let err = Fixture::load(fixtures().join("broken").join(file)).expect_err(file);

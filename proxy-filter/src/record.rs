@@ -1,10 +1,19 @@
 //! Recorder mode (`--features record`, built as `dist/proxy-recorder.wasm`): instead of access
-//! logs, each stream's properties and header maps are written to the proxy log as one fixture in
-//! the format of `host-tests/fixtures/README.md`, prefixed `meshtel-fixture `.
+//! logs, each HTTP stream's or TCP connection's properties (and header maps, or connection events)
+//! are written to the proxy log as one fixture in the format of `host-tests/fixtures/README.md`,
+//! prefixed `meshtel-fixture `. Loaded as a network filter it records TCP connections.
 
-use crate::abi::{HttpContext, RootContext};
+use crate::abi::{HttpContext, RootContext, StreamContext};
 use crate::host::{self, LEVEL_INFO};
 use policy_wasm::attributes::{Encoding, HeaderMap, PROPERTY_ENCODINGS, decode_i64, decode_pairs};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+}
 
 /// Node metadata keys an Istio sidecar carries and the fixtures keep.
 const NODE_METADATA: [&str; 4] = ["NAMESPACE", "WORKLOAD_NAME", "CLUSTER_ID", "LABELS"];
@@ -38,13 +47,52 @@ const METRIC_PROPERTIES: [&str; 20] = [
 /// Filter state objects whose key has dots, by segments: Envoy's gRPC message counts.
 const DOTTED_PROPERTIES: [[&str; 2]; 1] = [["filter_state", "envoy.filters.http.grpc_stats"]];
 
+/// The events of one open connection, as the fixture's `connection` array body.
+type Events = Rc<RefCell<Vec<u8>>>;
+
+thread_local! {
+    /// The open connections of this VM, so that each tick is recorded in them (the recorder's
+    /// network plugin has a VM of its own).
+    static OPEN: RefCell<Vec<Weak<RefCell<Vec<u8>>>>> = RefCell::default();
+}
+
 /// The recorder's root context.
-#[derive(Default)]
 pub struct Recorder;
 
 impl RootContext for Recorder {
+    /// The plugin configuration, when it is a number, is the tick period in ms: set it to the
+    /// filter's reporting interval so that the recorded ticks fall as the filter's do.
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let configuration = host::plugin_configuration().unwrap_or_default();
+        let period = core::str::from_utf8(&configuration)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok());
+        if let Some(period) = period {
+            // SAFETY: a plain value; a refusal only means no recorded ticks.
+            unsafe {
+                proxy_set_tick_period_milliseconds(period);
+            }
+        }
+        true
+    }
+
+    fn on_tick(&mut self) {
+        OPEN.with_borrow_mut(|open| {
+            open.retain(|events| events.strong_count() > 0);
+            for events in open.iter().filter_map(Weak::upgrade) {
+                push_event(&mut events.borrow_mut(), "tick", 0);
+            }
+        });
+    }
+
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream))
+    }
+
+    fn create_stream_context(&self, _context_id: u32) -> Option<Box<dyn StreamContext>> {
+        let events = Events::default();
+        OPEN.with_borrow_mut(|open| open.push(Rc::downgrade(&events)));
+        Some(Box::new(Connection { events }))
     }
 }
 
@@ -54,12 +102,60 @@ impl HttpContext for Stream {
     fn on_log(&mut self) {
         let mut out = Vec::with_capacity(4096);
         out.extend_from_slice(b"meshtel-fixture ");
-        write_fixture(&mut out);
+        write_head(&mut out);
+        write_header_maps(&mut out);
+        write_properties(&mut out);
+        out.push(b'}');
         host::log(LEVEL_INFO, &out);
     }
 }
 
-fn write_fixture(out: &mut Vec<u8>) {
+/// One TCP connection: its data and tick events in order.
+struct Connection {
+    events: Events,
+}
+
+impl StreamContext for Connection {
+    fn on_downstream_data(&mut self, size: usize, _end_of_stream: bool) -> u32 {
+        push_event(&mut self.events.borrow_mut(), "downstream", size as u64);
+        crate::abi::CONTINUE
+    }
+
+    fn on_upstream_data(&mut self, size: usize, _end_of_stream: bool) -> u32 {
+        push_event(&mut self.events.borrow_mut(), "upstream", size as u64);
+        crate::abi::CONTINUE
+    }
+
+    fn on_log(&mut self) {
+        let mut out = Vec::with_capacity(2048);
+        out.extend_from_slice(b"meshtel-fixture ");
+        write_head(&mut out);
+        out.extend_from_slice(b",\"connection\":[");
+        out.extend_from_slice(&self.events.borrow());
+        out.push(b']');
+        // The clock when the connection logs: the filter measures a TCP record's duration up to
+        // it, so a replay serves it as the host clock.
+        let mut now = 0u64;
+        // SAFETY: the out-pointer is valid for writes.
+        if unsafe { proxy_get_current_time_nanoseconds(&mut now) } == 0 {
+            out.extend_from_slice(format!(",\"clock\":{{\"timestamp_ns\":{now}}}").as_bytes());
+        }
+        write_properties(&mut out);
+        out.push(b'}');
+        host::log(LEVEL_INFO, &out);
+    }
+}
+
+/// Appends `["kind",n]` to a connection's event list.
+fn push_event(events: &mut Vec<u8>, kind: &str, n: u64) {
+    if !events.is_empty() {
+        events.push(b',');
+    }
+    events.extend_from_slice(format!("[\"{kind}\",{n}]").as_bytes());
+}
+
+/// `{"description":"","direction":…,"node":{…}` (the object stays open).
+fn write_head(out: &mut Vec<u8>) {
     let direction =
         match host::property(&["xds", "listener_direction"]).and_then(|b| decode_i64(&b)) {
             Some(1) => "inbound",
@@ -88,6 +184,10 @@ fn write_fixture(out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(b"}}");
+}
+
+/// The four header maps as `,"request_headers":[…]` and so on.
+fn write_header_maps(out: &mut Vec<u8>) {
     let maps = [
         ("request_headers", HeaderMap::RequestHeaders),
         ("response_headers", HeaderMap::ResponseHeaders),
@@ -113,6 +213,10 @@ fn write_fixture(out: &mut Vec<u8>) {
         }
         out.push(b']');
     }
+}
+
+/// `,"properties":{…}` with every property the host has.
+fn write_properties(out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"properties\":{");
     let mut first = true;
     for (path, encoding) in PROPERTY_ENCODINGS {
@@ -141,7 +245,7 @@ fn write_fixture(out: &mut Vec<u8>) {
         let key = format!("{}[\"{}\"]", segments[0], segments[1]);
         write_string_property(&key, &segments, &mut first, out);
     }
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
 }
 
 /// `"key":"value"` for a string property the host has.

