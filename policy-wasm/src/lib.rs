@@ -14,6 +14,7 @@ pub mod input;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod num;
 pub mod plan;
 pub mod resolve;
 pub mod schema;

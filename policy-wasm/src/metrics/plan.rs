@@ -370,7 +370,7 @@ fn value_of(label: &Label, standard: &[String], attrs: &dyn AttributeSource) -> 
             Ok(Value::Int(i)) => i.to_string(),
             Ok(Value::Uint(u)) => u.to_string(),
             Ok(Value::Bool(b)) => b.to_string(),
-            Ok(Value::Double(d)) => format!("{d}"),
+            Ok(Value::Double(d)) => crate::num::display(d),
             Ok(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
             _ => "unknown".to_string(),
         },
