@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod num;
 pub mod plan;
+pub mod quote;
 pub mod resolve;
 pub mod schema;
 pub mod scope;

@@ -384,7 +384,7 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
             '\r' => f.write_str("\\r")?,
             '\t' => f.write_str("\\t")?,
             c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
-            c => write!(f, "{c}")?,
+            c => fmt::Write::write_char(f, c)?,
         }
     }
     f.write_str("\"")
