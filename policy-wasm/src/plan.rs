@@ -7,6 +7,7 @@ use crate::attributes::AttributeSource;
 use crate::cel::{Program, Value as CelValue};
 use crate::json::{Json, Map};
 use crate::model::{LogFormat, MeshConfig};
+use crate::quote::Quoted;
 use crate::resolve::{AccessLogPolicy, Scene, resolve};
 use crate::workload::{Mode, Workload};
 use alloc::format;
@@ -96,15 +97,15 @@ fn sink_for(
     let Some(provider) = mesh.provider(&policy.provider) else {
         // istiod skips providers it cannot find; say so once.
         warnings.push(format!(
-            "access-log provider {:?} is not defined in meshConfig.extensionProviders; ignored",
-            policy.provider
+            "access-log provider {} is not defined in meshConfig.extensionProviders; ignored",
+            Quoted(&policy.provider)
         ));
         return Ok(None);
     };
     let Some(file_log) = &provider.envoy_file_access_log else {
         warnings.push(format!(
-            "access-log provider {:?} is of kind {}, which this filter does not serve; ignored",
-            provider.name,
+            "access-log provider {} is of kind {}, which this filter does not serve; ignored",
+            Quoted(&provider.name),
             provider.kind()
         ));
         return Ok(None);
@@ -113,16 +114,17 @@ fn sink_for(
         None => None,
         Some(expr) => Some(Program::compile(expr).map_err(|e| {
             format!(
-                "access-log provider {:?} ({} mode): filter {expr:?} does not parse at column {}: {}",
-                provider.name,
+                "access-log provider {} ({} mode): filter {} does not parse at column {}: {}",
+                Quoted(&provider.name),
                 mode.as_str(),
+                Quoted(expr),
                 e.column,
                 e.reason
             )
         })?),
     };
     let omit = file_log.omit_empty_values;
-    let named = |e: String| format!("access-log provider {:?}: {e}", provider.name);
+    let named = |e: String| format!("access-log provider {}: {e}", Quoted(&provider.name));
     let formatter = match &file_log.log_format {
         Some(LogFormat {
             labels: Some(labels),

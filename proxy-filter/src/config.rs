@@ -2,6 +2,7 @@
 
 use policy_wasm::json::{DecodeError, FromJson, Json};
 use policy_wasm::model::{MeshConfig, Telemetry};
+use policy_wasm::quote::Quoted;
 use policy_wasm::workload::Workload;
 
 /// Root namespace when the configuration does not name one (upstream Istio's default).
@@ -52,8 +53,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
             .map_err(|e| format!("plugin configuration telemetry[{i}] is not a Telemetry: {e}"))?;
         if !Telemetry::is_telemetry(&telemetry.api_version, &telemetry.kind) {
             return Err(format!(
-                "plugin configuration telemetry[{i}] has apiVersion {:?} kind {:?}, expected telemetry.istio.io Telemetry",
-                telemetry.api_version, telemetry.kind
+                "plugin configuration telemetry[{i}] has apiVersion {} kind {}, expected telemetry.istio.io Telemetry",
+                Quoted(&telemetry.api_version),
+                Quoted(&telemetry.kind)
             ));
         }
         telemetries.push(telemetry);

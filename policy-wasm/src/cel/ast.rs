@@ -4,6 +4,7 @@
 //! can ask the attribute source for exactly that path; comprehension variables are
 //! [`Kind::Local`].
 
+use super::parser::SyntaxError;
 use super::value::Value;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -121,6 +122,46 @@ pub(crate) enum Kind {
         fields: Vec<(Box<str>, Expr)>,
     },
     Comprehension(Box<Comprehension>),
+}
+
+impl Kind {
+    /// Calls `f` on each direct child in source order, stopping at the first error: the one walk
+    /// the tree rewrites share (one copy of this match instead of one per rewrite).
+    pub(crate) fn try_for_each_child(
+        &mut self,
+        f: &mut dyn FnMut(&mut Expr) -> Result<(), SyntaxError>,
+    ) -> Result<(), SyntaxError> {
+        match self {
+            Kind::Lit(_) | Kind::Attr(_) | Kind::HasAttr(_) | Kind::Local(_) => Ok(()),
+            Kind::Select(a, _) | Kind::Has(a, _) | Kind::Unary(_, a) | Kind::Matches(a, _) => f(a),
+            Kind::Index(a, b) | Kind::Binary(_, a, b) | Kind::And(a, b) | Kind::Or(a, b) => {
+                f(a)?;
+                f(b)
+            }
+            Kind::Cond(a, b, c) => {
+                f(a)?;
+                f(b)?;
+                f(c)
+            }
+            Kind::Call { target, args, .. } => {
+                if let Some(t) = target {
+                    f(t)?;
+                }
+                args.iter_mut().try_for_each(f)
+            }
+            Kind::List(items) => items.iter_mut().try_for_each(f),
+            Kind::Map(entries) => entries.iter_mut().try_for_each(|(k, v)| {
+                f(k)?;
+                f(v)
+            }),
+            Kind::Struct { fields, .. } => fields.iter_mut().try_for_each(|(_, v)| f(v)),
+            Kind::Comprehension(c) => {
+                f(&mut c.range)?;
+                c.pred.iter_mut().try_for_each(&mut *f)?;
+                c.value.iter_mut().try_for_each(f)
+            }
+        }
+    }
 }
 
 /// `range.all(var, pred)` and friends; `map` may carry a filter (`map(x, pred, value)`).

@@ -145,7 +145,8 @@ pub(crate) fn index(container: &Value, idx: &Value) -> FResult {
                 Value::Double(d) if d.fract() == 0.0 && d.abs() < 1e19 => Some(*d as i128),
                 Value::Double(d) => {
                     return Err(ErrorKind::InvalidArgument(format!(
-                        "list index {d} is not an integer"
+                        "list index {} is not an integer",
+                        crate::num::display(*d)
                     )));
                 }
                 _ => None,
@@ -161,7 +162,7 @@ pub(crate) fn index(container: &Value, idx: &Value) -> FResult {
                 .and_then(|i| items.get(i))
                 .cloned()
                 .ok_or_else(|| ErrorKind::IndexOutOfRange {
-                    index: i.to_string(),
+                    index: crate::num::i128_text(i),
                     len: items.len(),
                 })
         }
@@ -381,7 +382,7 @@ fn parse_double(s: &str) -> Option<f64> {
         {
             None
         }
-        _ => s.parse().ok(),
+        _ => crate::num::parse_f64(s),
     }
 }
 

@@ -259,7 +259,7 @@ fn number(src: &str, i: usize) -> LexResult<(Tok, usize)> {
     }
     let text = src.get(i..j).unwrap_or("");
     if is_float {
-        let v: f64 = text.parse().or_else(|_| err(i, "malformed number"))?;
+        let v = crate::num::parse_f64(text).map_or_else(|| err(i, "malformed number"), Ok)?;
         return Ok((Tok::Double(v), j));
     }
     let v: u64 = text

@@ -126,36 +126,8 @@ fn precompile(e: &mut Expr) {
             }
         }
     }
-    match &mut e.kind {
-        Kind::Lit(_) | Kind::Attr(_) | Kind::Local(_) | Kind::HasAttr(_) => {}
-        Kind::Select(a, _) | Kind::Has(a, _) | Kind::Unary(_, a) | Kind::Matches(a, _) => {
-            precompile(a)
-        }
-        Kind::Index(a, b) | Kind::Binary(_, a, b) | Kind::And(a, b) | Kind::Or(a, b) => {
-            precompile(a);
-            precompile(b);
-        }
-        Kind::Cond(a, b, c) => {
-            precompile(a);
-            precompile(b);
-            precompile(c);
-        }
-        Kind::Call { target, args, .. } => {
-            if let Some(t) = target {
-                precompile(t);
-            }
-            args.iter_mut().for_each(precompile);
-        }
-        Kind::List(items) => items.iter_mut().for_each(precompile),
-        Kind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            precompile(k);
-            precompile(v);
-        }),
-        Kind::Struct { fields, .. } => fields.iter_mut().for_each(|(_, v)| precompile(v)),
-        Kind::Comprehension(c) => {
-            precompile(&mut c.range);
-            c.pred.iter_mut().for_each(precompile);
-            c.value.iter_mut().for_each(precompile);
-        }
-    }
+    let _ = e.kind.try_for_each_child(&mut |child| {
+        precompile(child);
+        Ok(())
+    });
 }

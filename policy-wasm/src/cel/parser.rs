@@ -763,60 +763,12 @@ fn bind_local(e: &mut Expr, var: &str) -> PResult<()> {
             let field = path.last().cloned().unwrap_or_default();
             *e = node(e.pos, Kind::Has(Box::new(out), field))?;
         }
-        Kind::Lit(_) | Kind::Attr(_) | Kind::HasAttr(_) | Kind::Local(_) => {}
-        Kind::Select(a, _) | Kind::Has(a, _) | Kind::Unary(_, a) | Kind::Matches(a, _) => {
-            bind_local(a, var)?;
-        }
-        Kind::Index(a, b) | Kind::Binary(_, a, b) | Kind::And(a, b) | Kind::Or(a, b) => {
-            bind_local(a, var)?;
-            bind_local(b, var)?;
-        }
-        Kind::Cond(a, b, c) => {
-            bind_local(a, var)?;
-            bind_local(b, var)?;
-            bind_local(c, var)?;
-        }
-        Kind::Call { target, args, .. } => {
-            if let Some(t) = target {
-                bind_local(t, var)?;
-            }
-            for a in args {
-                bind_local(a, var)?;
-            }
-        }
-        Kind::List(items) => {
-            for a in items {
-                bind_local(a, var)?;
-            }
-        }
-        Kind::Map(entries) => {
-            for (k, v) in entries {
-                bind_local(k, var)?;
-                bind_local(v, var)?;
-            }
-        }
-        Kind::Struct { fields, .. } => {
-            for (_, v) in fields {
-                bind_local(v, var)?;
-            }
-        }
-        Kind::Comprehension(c) => {
-            bind_local(&mut c.range, var)?;
-            if let Some(p) = &mut c.pred {
-                bind_local(p, var)?;
-            }
-            if let Some(v) = &mut c.value {
-                bind_local(v, var)?;
-            }
-        }
+        kind => kind.try_for_each_child(&mut |child| bind_local(child, var))?,
     }
     // The rewrite may have made the subtree taller; recompute and re-check the height.
     let h = height(&e.kind);
     if h > usize::from(MAX_DEPTH) {
-        return Err(SyntaxError {
-            pos: e.pos,
-            reason: format!("expression nested too deeply (limit {MAX_DEPTH} levels)"),
-        });
+        return too_deep(e.pos);
     }
     e.depth = h as u16;
     Ok(())

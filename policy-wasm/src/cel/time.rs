@@ -167,7 +167,8 @@ pub(crate) fn format_timestamp(ns: i128) -> Option<String> {
         sod % 60
     );
     if frac != 0 {
-        let f = format!("{frac:09}");
+        // `frac` < 10^9 fits a u32, whose formatter is linked anyway (unlike the 128-bit one).
+        let f = format!("{:09}", frac as u32);
         out.push('.');
         out.push_str(f.trim_end_matches('0'));
     }
@@ -262,8 +263,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<i128, TimeError> {
 pub(crate) fn format_duration(ns: i128) -> String {
     let sign = if ns < 0 { "-" } else { "" };
     let abs = ns.unsigned_abs();
-    let secs = abs / 1_000_000_000;
-    let frac = abs % 1_000_000_000;
+    let secs = crate::num::i128_text((abs / 1_000_000_000) as i128);
+    let frac = (abs % 1_000_000_000) as u32;
     if frac == 0 {
         format!("{sign}{secs}s")
     } else {

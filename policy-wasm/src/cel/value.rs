@@ -350,7 +350,7 @@ impl fmt::Display for Value {
             }
             Value::Timestamp(ns) => match time::format_timestamp(*ns) {
                 Some(s) => write!(f, "timestamp(\"{s}\")"),
-                None => write!(f, "timestamp({ns}ns)"),
+                None => write!(f, "timestamp({}ns)", crate::num::i128_text(*ns)),
             },
             Value::Duration(ns) => write!(f, "duration(\"{}\")", time::format_duration(*ns)),
             Value::Type(t) => f.write_str(t.name()),
@@ -368,10 +368,9 @@ fn write_double_literal(f: &mut fmt::Formatter<'_>, d: f64) -> fmt::Result {
             "double(\"-Infinity\")"
         })
     } else {
-        // `{:?}` is the shortest round-trip form and keeps ".0" on integral values below 1e16
-        // (from 1e16 on it writes "1e16"); `{:.1}` would give the same text for those but
-        // links the exact-precision float formatter (several KB of wasm).
-        write!(f, "{d:?}")
+        // `{:?}`'s text: the shortest round-trip form with ".0" on integral values below 1e16
+        // (from 1e16 on "1e16"), written by our own small formatter (core's links big tables).
+        f.write_str(&crate::num::debug(d))
     }
 }
 
@@ -385,7 +384,7 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
             '\r' => f.write_str("\\r")?,
             '\t' => f.write_str("\\t")?,
             c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
-            c => write!(f, "{c}")?,
+            c => fmt::Write::write_char(f, c)?,
         }
     }
     f.write_str("\"")
@@ -411,16 +410,14 @@ pub(crate) fn format_double_go(d: f64) -> String {
             "0".into()
         };
     }
-    // `{:e}` gives the shortest round-trip digits: "-1.2345e-7".
-    let sci = format!("{d:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
+    // `lower_exp` gives the shortest round-trip digits: "-1.2345e-7".
+    let sci = crate::num::lower_exp(d);
+    let (mantissa, _) = sci.split_once('e').unwrap_or((&sci, ""));
+    let exp = crate::num::Shortest::of(d).map_or(0, |s| i32::from(s.exp) - 1);
     // Go switches to exponent form below 1e-4 and from 1e6 on ("shortest" uses precision 6).
     if !(-4..6).contains(&exp) {
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
     }
-    format!("{d}")
+    crate::num::display(d)
 }

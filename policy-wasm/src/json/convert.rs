@@ -34,7 +34,7 @@ impl DecodeError {
             Json::Bool(b) => format!("boolean `{b}`"),
             Json::Number(n) if n.is_f64() => format!("floating point `{n}`"),
             Json::Number(n) => format!("integer `{n}`"),
-            Json::String(s) => format!("string {s:?}"),
+            Json::String(s) => format!("string {}", crate::quote::Quoted(s)),
             Json::Array(_) => "sequence".to_string(),
             Json::Object(_) => "map".to_string(),
         };

@@ -109,20 +109,20 @@ impl fmt::Display for Number {
 /// integral values, an exponent (`1e20`, `1.5e-7`) outside ryu's plain-decimal range.
 fn shortest(x: f64) -> String {
     use alloc::format;
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let Some(shortest) = crate::num::Shortest::of(x) else {
+        return String::new();
+    };
+    let digits = core::str::from_utf8(shortest.digits()).unwrap_or("0");
     let len = digits.len() as i32;
     // ryu: value = digits × 10^k, kk = position of the decimal point.
-    let k = exp - (len - 1);
-    let kk = len + k;
+    let kk = i32::from(shortest.exp);
+    let k = kk - len;
     let mut out = String::new();
     if x.is_sign_negative() {
         out.push('-');
     }
     if 0 <= k && kk <= 16 {
-        out.push_str(&digits);
+        out.push_str(digits);
         out.extend(core::iter::repeat_n('0', k as usize));
         out.push_str(".0");
     } else if 0 < kk && kk <= 16 {
@@ -132,9 +132,9 @@ fn shortest(x: f64) -> String {
     } else if -5 < kk && kk <= 0 {
         out.push_str("0.");
         out.extend(core::iter::repeat_n('0', (-kk) as usize));
-        out.push_str(&digits);
+        out.push_str(digits);
     } else if len == 1 {
-        out.push_str(&digits);
+        out.push_str(digits);
         out.push_str(&format!("e{:+}", kk - 1));
     } else {
         out.push_str(&digits[..1]);

@@ -327,9 +327,7 @@ impl Parser<'_> {
                 return Ok(Number::from(u));
             }
         }
-        lexeme
-            .parse::<f64>()
-            .ok()
+        crate::num::parse_f64(lexeme)
             .and_then(Number::from_f64)
             .ok_or_else(|| self.error("number out of range"))
     }

@@ -9,6 +9,7 @@ use super::labels::{
 use crate::attributes::AttributeSource;
 use crate::cel::{Program, Value};
 use crate::model::{IstioMetric, MeshConfig};
+use crate::quote::Quoted;
 use crate::resolve::{MetricsPolicy, ModeMetrics};
 use crate::validate::parse_duration_nanos;
 use crate::workload::Mode;
@@ -370,7 +371,7 @@ fn value_of(label: &Label, standard: &[String], attrs: &dyn AttributeSource) -> 
             Ok(Value::Int(i)) => i.to_string(),
             Ok(Value::Uint(u)) => u.to_string(),
             Ok(Value::Bool(b)) => b.to_string(),
-            Ok(Value::Double(d)) => format!("{d}"),
+            Ok(Value::Double(d)) => crate::num::display(d),
             Ok(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
             _ => "unknown".to_string(),
         },
@@ -426,10 +427,11 @@ fn mode_plan(policy: &ModeMetrics, mode: Mode) -> Result<Vec<MetricPlan>, String
             let expr = tag.value.as_deref().unwrap_or_default();
             let program = Program::compile(expr).map_err(|e| {
                 format!(
-                    "metric {} ({} mode): tag {:?} expression {expr:?} does not parse at column {}: {}",
+                    "metric {} ({} mode): tag {} expression {} does not parse at column {}: {}",
                     metric.name(),
                     mode.as_str(),
-                    tag.name,
+                    Quoted(&tag.name),
+                    Quoted(expr),
                     e.column,
                     e.reason
                 )

@@ -43,7 +43,10 @@ pub(super) fn check(spec: &Json, findings: &mut Vec<Finding>) {
                     key_path(&path, "randomSamplingPercentage"),
                     "randomSamplingPercentage must be in range [0.0, 100.0]",
                 )
-                .with_hint(format!("{p} is a percentage outside 0–100")),
+                .with_hint(format!(
+                    "{} is a percentage outside 0–100",
+                    crate::num::display(p)
+                )),
             );
         }
         custom_tags(entry, &path, findings);
