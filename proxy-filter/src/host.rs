@@ -85,14 +85,30 @@ pub fn plugin_configuration() -> Option<Vec<u8>> {
     take_returned(status, data, size)
 }
 
+/// Paths up to this many serialized bytes are built on the stack (every path the filter reads
+/// per request fits), longer ones in a `Vec`.
+const PATH_ON_STACK: usize = 128;
+
 /// Reads a property; any status but OK reads as absent.
 pub fn property(path: &[&str]) -> Option<Vec<u8>> {
-    let mut serialized = Vec::with_capacity(path.iter().map(|p| p.len() + 1).sum());
-    for (i, segment) in path.iter().enumerate() {
-        if i > 0 {
-            serialized.push(0);
-        }
-        serialized.extend_from_slice(segment.as_bytes());
+    let size = path
+        .iter()
+        .map(|p| p.len() + 1)
+        .sum::<usize>()
+        .saturating_sub(1);
+    let mut stack = [0u8; PATH_ON_STACK];
+    let mut heap = Vec::new();
+    let serialized: &mut [u8] = if size <= PATH_ON_STACK {
+        &mut stack[..size]
+    } else {
+        heap.resize(size, 0);
+        &mut heap
+    };
+    // Segments joined by NUL: the buffer starts zeroed, so only the segments are copied.
+    let mut at = 0;
+    for segment in path {
+        serialized[at..at + segment.len()].copy_from_slice(segment.as_bytes());
+        at += segment.len() + 1;
     }
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: input slice is live; out-pointers are valid for writes.

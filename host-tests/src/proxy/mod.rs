@@ -76,6 +76,8 @@ pub struct HostState {
     pub(crate) allocator: Option<wasmtime::TypedFunc<i32, i32>>,
     /// The guest's memory export, looked up once.
     pub(crate) memory: Option<wasmtime::Memory>,
+    /// Where a host call stages the bytes it returns to the guest (reused, not reallocated).
+    pub(crate) staged: Vec<u8>,
     /// Stream progress.
     pub phase: Phase,
     /// Context set by the host for the running callback, or by `proxy_set_effective_context`.
@@ -215,6 +217,7 @@ impl ProxyHost {
             set_properties: RawProperties::new(),
             allocator: None,
             memory: None,
+            staged: Vec::new(),
             phase: Phase::None,
             effective_context: 0,
             live_contexts: BTreeSet::new(),

@@ -2,7 +2,7 @@
 //! object is a protobuf `Struct`), typed values for single operators, `null` for unset.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate};
+use super::render::{Value, evaluate, write_int};
 use super::text::render_pieces;
 use crate::attributes::AttributeSource;
 use alloc::collections::BTreeMap;
@@ -124,7 +124,7 @@ impl JsonFormatter {
             out.push(b':');
             match value {
                 Value::Absent => out.extend_from_slice(b"null"),
-                Value::Number(n) => out.extend_from_slice(alloc::format!("{n}").as_bytes()),
+                Value::Number(n) => write_int(n, 0, out),
                 Value::Text(t) => write_string(&t, out),
             }
         }
