@@ -84,10 +84,13 @@ pub fn return_bytes(
     ptr_out: i32,
     size_out: i32,
 ) -> Result<()> {
-    let alloc = caller.data().allocator.clone().ok_or_else(|| {
+    // Taken out and put back rather than cloned: a clone copies its type, which is refcounted.
+    let alloc = caller.data_mut().allocator.take().ok_or_else(|| {
         anyhow!("the module exports neither proxy_on_memory_allocate nor malloc (as (i32) -> i32)")
     })?;
-    let addr = alloc.call(&mut *caller, bytes.len() as i32)?;
+    let addr = alloc.call(&mut *caller, bytes.len() as i32);
+    caller.data_mut().allocator = Some(alloc);
+    let addr = addr?;
     if addr == 0 && !bytes.is_empty() {
         return Err(anyhow!(
             "guest allocator returned 0 for {} bytes",
