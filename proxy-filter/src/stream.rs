@@ -1,7 +1,7 @@
 //! The HTTP stream context: one access-log record per request, and its metrics.
 
 use crate::abi::HttpContext;
-use crate::host::{self, LEVEL_INFO, StreamAttributes};
+use crate::host::{self, HttpAttributes, LEVEL_INFO};
 use crate::metrics::Reporter;
 use policy_wasm::attributes::AttributeSource;
 use policy_wasm::plan::Plan;
@@ -24,7 +24,7 @@ impl Stream {
 impl HttpContext for Stream {
     fn on_log(&mut self) {
         let Some(plan) = &self.plan else { return };
-        let attrs = StreamAttributes;
+        let attrs = HttpAttributes::default();
         // The direction is per listener, so per request: 1 inbound (SERVER), else CLIENT.
         let mode = Mode::from_listener_direction(
             attrs

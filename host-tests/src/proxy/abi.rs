@@ -6,7 +6,7 @@ use policy_wasm::attributes::{decode_pairs, encode_pairs};
 use wasmtime::{Caller, Linker};
 use wasmtime::{Result, format_err as anyhow};
 
-use super::memory::{read, return_bytes, write_bytes, write_u32};
+use super::memory::{read, return_bytes, return_lookup, write_bytes, write_u32};
 use super::{HostState, LogRecord, MetricKind, Phase};
 
 /// `proxy_status_t` values the host returns.
@@ -125,14 +125,10 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_property",
         |mut c: C<'_>, ptr: i32, len: i32, ptr_out: i32, size_out: i32| -> Result<i32> {
-            let path = read(&mut c, ptr, len)?;
-            match c.data().property(&path).map(<[u8]>::to_vec) {
-                Some(value) => {
-                    return_bytes(&mut c, &value, ptr_out, size_out)?;
-                    Ok(status::OK)
-                }
-                None => Ok(status::NOT_FOUND),
-            }
+            let found = return_lookup(&mut c, (ptr, len), (ptr_out, size_out), |state, path| {
+                state.property(path)
+            })?;
+            Ok(if found { status::OK } else { status::NOT_FOUND })
         },
     )?;
     linker.func_wrap(
@@ -195,19 +191,14 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
          ptr_out: i32,
          size_out: i32|
          -> Result<i32> {
-            let key = read(&mut c, kptr, klen)?;
-            let Some(pairs) = c.data().header_map(map) else {
-                return Ok(status::NOT_FOUND);
-            };
-            let Some(value) = pairs
-                .iter()
-                .find(|(k, _)| k.as_bytes().eq_ignore_ascii_case(&key))
-                .map(|(_, v)| v.clone())
-            else {
-                return Ok(status::NOT_FOUND);
-            };
-            return_bytes(&mut c, &value, ptr_out, size_out)?;
-            Ok(status::OK)
+            let found = return_lookup(&mut c, (kptr, klen), (ptr_out, size_out), |state, key| {
+                state
+                    .header_map(map)?
+                    .iter()
+                    .find(|(k, _)| k.as_bytes().eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v.as_slice())
+            })?;
+            Ok(if found { status::OK } else { status::NOT_FOUND })
         },
     )?;
     linker.func_wrap(

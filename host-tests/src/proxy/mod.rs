@@ -66,8 +66,11 @@ pub struct HostState {
     pub vm_configuration: Vec<u8>,
     /// Properties readable in every context (node metadata, plugin names).
     root_properties: RawProperties,
-    /// The stream being replayed.
+    /// The stream being replayed (kept after it ends, hidden by `phase`, so that replaying the
+    /// same fixture again reuses it instead of copying it).
     pub stream: Option<Fixture>,
+    /// The guest changed a header map of `stream`, so it no longer equals its fixture.
+    stream_changed: bool,
     /// The stream's properties, keyed for lookups.
     stream_properties: RawProperties,
     /// Properties the guest set.
@@ -76,6 +79,8 @@ pub struct HostState {
     pub(crate) allocator: Option<wasmtime::TypedFunc<i32, i32>>,
     /// The guest's memory export, looked up once.
     pub(crate) memory: Option<wasmtime::Memory>,
+    /// Where a host call stages the bytes it returns to the guest (reused, not reallocated).
+    pub(crate) staged: Vec<u8>,
     /// Stream progress.
     pub phase: Phase,
     /// Context set by the host for the running callback, or by `proxy_set_effective_context`.
@@ -122,6 +127,7 @@ impl HostState {
         if !abi::map_visible(map, self.phase) {
             return None;
         }
+        self.stream_changed = true;
         self.stream.as_mut()?.headers.get_mut(map as usize)
     }
 }
@@ -144,7 +150,12 @@ impl ProxyModule {
 
     /// Compiles a module from its bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let engine = Engine::default();
+        let mut config = wasmtime::Config::new();
+        // `perf record` can name the guest's compiled functions (in /tmp/perf-PID.map).
+        if std::env::var_os("MESHTEL_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        let engine = Engine::new(&config)?;
         let module = Module::new(&engine, bytes)?;
         let has_abi_marker = module
             .exports()
@@ -187,6 +198,9 @@ pub struct ProxyHost {
     root_id: u32,
     next_id: u32,
     crashed: Option<String>,
+    /// Exports already looked up, with their result counts: a callback costs a name lookup and a
+    /// type query otherwise, on every call.
+    exports: HashMap<&'static str, Option<(Func, usize)>>,
 }
 
 /// `proxy_peer_type_t` LOCAL.
@@ -211,10 +225,12 @@ impl ProxyHost {
             vm_configuration: Vec::new(),
             root_properties: raw_keys(&root_properties),
             stream: None,
+            stream_changed: false,
             stream_properties: RawProperties::new(),
             set_properties: RawProperties::new(),
             allocator: None,
             memory: None,
+            staged: Vec::new(),
             phase: Phase::None,
             effective_context: 0,
             live_contexts: BTreeSet::new(),
@@ -239,6 +255,7 @@ impl ProxyHost {
             root_id: ROOT_ID,
             next_id: ROOT_ID + 1,
             crashed: None,
+            exports: HashMap::new(),
         };
         host.call_optional::<()>("_initialize", &[])?;
         host.store.data_mut().live_contexts.insert(ROOT_ID);
@@ -359,8 +376,14 @@ impl ProxyHost {
         let before = self.store.data().logs.len();
         {
             let state = self.store.data_mut();
-            state.stream = Some(fixture.clone());
-            state.stream_properties = raw_keys(&fixture.properties);
+            let same = |kept: &Fixture| {
+                kept.properties == fixture.properties && kept.headers == fixture.headers
+            };
+            if state.stream_changed || !state.stream.as_ref().is_some_and(same) {
+                state.stream = Some(fixture.clone());
+                state.stream_properties = raw_keys(&fixture.properties);
+                state.stream_changed = false;
+            }
             state.set_properties.clear();
             state.clock_ns = fixture
                 .clock_ns
@@ -374,7 +397,6 @@ impl ProxyHost {
         {
             let state = self.store.data_mut();
             state.live_contexts.remove(&id);
-            state.stream = None;
             state.phase = Phase::None;
             state.effective_context = ROOT_ID;
         }
@@ -450,15 +472,32 @@ impl ProxyHost {
 
     /// Calls an export if the module has it (every callback is optional in the ABI). A trap kills
     /// the VM, as in Envoy: later calls fail with the original trap.
-    fn call_optional<R: FromResult>(&mut self, name: &str, args: &[Val]) -> Result<Option<R>> {
+    fn call_optional<R: FromResult>(
+        &mut self,
+        name: &'static str,
+        args: &[Val],
+    ) -> Result<Option<R>> {
         if let Some(trap) = &self.crashed {
             bail!("the VM crashed earlier and is unusable: {trap}");
         }
-        let Some(func) = self.instance.get_func(&mut self.store, name) else {
+        let (instance, store) = (self.instance, &mut self.store);
+        let export = *self.exports.entry(name).or_insert_with(|| {
+            let func = instance.get_func(&mut *store, name)?;
+            Some((func, func.ty(&*store).results().len()))
+        });
+        let Some((func, result_count)) = export else {
             return Ok(None);
         };
-        match call(&mut self.store, func, args) {
-            Ok(vals) => Ok(Some(R::from_vals(&vals))),
+        // ABI callbacks return at most one value; a module that returns more still gets called.
+        let (mut one, mut many) = ([Val::I32(0)], Vec::new());
+        let results: &mut [Val] = if result_count <= 1 {
+            &mut one[..result_count]
+        } else {
+            many.resize(result_count, Val::I32(0));
+            &mut many
+        };
+        match func.call(&mut self.store, args, results) {
+            Ok(()) => Ok(Some(R::from_vals(results))),
             Err(err) => {
                 let message = format!("{name} trapped: {err:#}{}", self.log_tail());
                 self.crashed = Some(message.clone());
@@ -466,13 +505,6 @@ impl ProxyHost {
             }
         }
     }
-}
-
-fn call(store: &mut Store<HostState>, func: Func, args: &[Val]) -> Result<Vec<Val>> {
-    let ty = func.ty(&*store);
-    let mut results = vec![Val::I32(0); ty.results().len()];
-    func.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 /// Converts callback results to the Rust type the host wants.

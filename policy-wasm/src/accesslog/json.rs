@@ -2,7 +2,7 @@
 //! object is a protobuf `Struct`), typed values for single operators, `null` for unset.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate};
+use super::render::{Value, evaluate, write_int};
 use super::text::render_pieces;
 use crate::attributes::AttributeSource;
 use alloc::collections::BTreeMap;
@@ -58,7 +58,8 @@ enum Template {
 /// A compiled JSON formatter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonFormatter {
-    keys: Vec<(String, Template)>,
+    /// Each key already written as JSON with its colon (`"key":`), and its value's template.
+    keys: Vec<(Vec<u8>, Template)>,
     omit_empty_values: bool,
 }
 
@@ -79,7 +80,15 @@ impl JsonFormatter {
             sorted.insert(key.to_string(), template);
         }
         Ok(JsonFormatter {
-            keys: sorted.into_iter().collect(),
+            keys: sorted
+                .into_iter()
+                .map(|(key, template)| {
+                    let mut written = Vec::with_capacity(key.len() + 3);
+                    write_string(key.as_bytes(), &mut written);
+                    written.push(b':');
+                    (written, template)
+                })
+                .collect(),
             omit_empty_values,
         })
     }
@@ -120,11 +129,10 @@ impl JsonFormatter {
                 out.push(b',');
             }
             first = false;
-            write_string(key.as_bytes(), out);
-            out.push(b':');
+            out.extend_from_slice(key);
             match value {
                 Value::Absent => out.extend_from_slice(b"null"),
-                Value::Number(n) => out.extend_from_slice(alloc::format!("{n}").as_bytes()),
+                Value::Number(n) => write_int(n, 0, out),
                 Value::Text(t) => write_string(&t, out),
             }
         }
@@ -136,21 +144,33 @@ impl JsonFormatter {
 /// control characters escaped, valid UTF-8 kept, each byte of invalid UTF-8 written as `\u00XX`
 /// (observed on Envoy 1.40: a Latin-1 `é` comes out as `\u00e9`).
 pub fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
     for chunk in bytes.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
-                0..=0x1f => escape_byte(b, out),
-                _ => out.push(b),
+        let valid = chunk.valid().as_bytes();
+        // Runs of bytes that need no escape are copied at once, not byte by byte.
+        let mut run = 0;
+        for (at, &b) in valid.iter().enumerate() {
+            let escaped: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(&valid[run..at]);
+            run = at + 1;
+            if escaped.is_empty() {
+                escape_byte(b, out);
+            } else {
+                out.extend_from_slice(escaped);
             }
         }
+        out.extend_from_slice(&valid[run..]);
         for &b in chunk.invalid() {
             escape_byte(b, out);
         }
@@ -163,4 +183,16 @@ fn escape_byte(b: u8, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\\u00");
     out.push(HEX[usize::from(b >> 4)]);
     out.push(HEX[usize::from(b & 0xf)]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_string;
+
+    #[test]
+    fn strings_escape_as_envoy_writes_them() {
+        let mut out = Vec::new();
+        write_string(b"a\"b\\c\nd\x01\te\xe9f/", &mut out);
+        assert_eq!(out, br#""a\"b\\c\nd\u0001\te\u00e9f/""#);
+    }
 }

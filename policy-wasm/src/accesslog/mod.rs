@@ -14,7 +14,7 @@ pub use format::{
     AddressPart, Command, FormatError, HeaderSource, Operator, Piece, PropertyKind, parse,
 };
 pub use json::{ISTIO_JSON_LABELS, JsonFormatter, write_string as write_json_string};
-pub use render::{Value, evaluate};
+pub use render::{Value, evaluate, write_int};
 pub use text::TextFormatter;
 pub use time::TimeFormat;
 

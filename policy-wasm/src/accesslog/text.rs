@@ -1,7 +1,7 @@
 //! TEXT records: the format string's literal text with each operator's value spliced in.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate};
+use super::render::{Value, evaluate, write_int};
 use crate::attributes::AttributeSource;
 use alloc::vec::Vec;
 
@@ -65,7 +65,7 @@ pub fn render_pieces(
                     Value::Absent if omit_empty_values => {}
                     Value::Absent => out.push(b'-'),
                     Value::Text(t) => out.extend_from_slice(&t),
-                    Value::Number(n) => out.extend_from_slice(alloc::format!("{n}").as_bytes()),
+                    Value::Number(n) => write_int(n, 0, out),
                 }
                 if let Some(max) = cmd.max_len {
                     out.truncate(start + max.min(out.len() - start));

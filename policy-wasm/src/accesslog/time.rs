@@ -50,8 +50,7 @@ impl Civil {
 }
 
 fn push_num(out: &mut Vec<u8>, value: i64, width: usize) {
-    let digits = alloc::format!("{:0width$}", value, width = width);
-    out.extend_from_slice(digits.as_bytes());
+    super::render::write_int(value, width, out);
 }
 
 /// Envoy's default `%START_TIME%` rendering: `YYYY-MM-DDTHH:MM:SS.mmmZ`, milliseconds truncated.
@@ -201,9 +200,7 @@ fn write_spec(spec: u8, digits: u8, c: &Civil, nanos: i64, weekday: usize, out: 
             }
         }
         b'f' => fraction(c.nanos, digits, out),
-        b's' => {
-            out.extend_from_slice(alloc::format!("{}", nanos.div_euclid(1_000_000_000)).as_bytes())
-        }
+        b's' => push_num(out, nanos.div_euclid(1_000_000_000), 0),
         b'j' => push_num(out, day_of_year(c).into(), 3),
         b'a' => out.extend_from_slice(&DAYS[weekday].as_bytes()[..3]),
         b'A' => out.extend_from_slice(DAYS[weekday].as_bytes()),

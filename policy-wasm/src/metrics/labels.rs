@@ -5,6 +5,7 @@
 use crate::accesslog::flags::write_codes;
 use crate::attributes::{AttributeSource, HeaderMap};
 use crate::workload::Mode;
+use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -139,34 +140,37 @@ impl Peer {
 
     /// The seven values in label order (workload, namespace, app, version, canonical service,
     /// canonical revision, cluster), principal excluded, with Istio's fallbacks applied.
-    fn values(&self) -> [String; 7] {
+    fn values(&self) -> [&str; 7] {
         let canonical = if self.canonical_service.is_empty() {
-            self.workload.clone()
+            &self.workload
         } else {
-            self.canonical_service.clone()
+            &self.canonical_service
         };
         let revision = if self.canonical_revision.is_empty() {
-            "latest".to_string()
+            "latest"
         } else {
-            self.canonical_revision.clone()
+            &self.canonical_revision
         };
         [
-            self.workload.clone(),
-            self.namespace.clone(),
-            self.app.clone(),
-            self.version.clone(),
+            &self.workload,
+            &self.namespace,
+            &self.app,
+            &self.version,
             canonical,
             revision,
-            self.cluster.clone(),
+            &self.cluster,
         ]
     }
 }
 
+/// A text property; absent reads as empty, invalid UTF-8 is replaced (the bytes are reused when
+/// they are valid, which they nearly always are).
 fn text(attrs: &dyn AttributeSource, path: &[&str]) -> String {
-    attrs
-        .property(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
+    match attrs.property(path).map(String::from_utf8) {
+        Some(Ok(text)) => text,
+        Some(Err(e)) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        None => String::new(),
+    }
 }
 
 /// True when the request's content type is gRPC (`application/grpc`, `application/grpc+proto`, …).
@@ -177,13 +181,14 @@ pub fn is_grpc(attrs: &dyn AttributeSource) -> bool {
 }
 
 /// Computes the 25 standard label values of one HTTP request in `mode`; `local` is this proxy's
-/// own side (read once from node metadata).
-pub fn standard_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) -> Vec<String> {
+/// own side (read once from node metadata). Values that do not depend on the request (the local
+/// side, fixed words) are borrowed, so a request allocates only what it read.
+pub fn standard_values<'l>(
+    attrs: &dyn AttributeSource,
+    mode: Mode,
+    local: &'l Peer,
+) -> Vec<Cow<'l, str>> {
     let peer = Peer::from_peer_metadata(attrs, mode);
-    let (source, destination) = match mode {
-        Mode::Client => (local, &peer),
-        Mode::Server => (&peer, local),
-    };
     let (source_principal, destination_principal) = match mode {
         Mode::Client => (
             text(attrs, &["upstream", "uri_san_local_certificate"]),
@@ -208,24 +213,28 @@ pub fn standard_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) ->
         Mode::Server => "none",
     };
     let grpc_status = if grpc {
-        attrs
-            .property_i64(&["response", "grpc_status"])
-            .unwrap_or(2)
-            .to_string()
+        decimal(
+            attrs
+                .property_i64(&["response", "grpc_status"])
+                .unwrap_or(2),
+        )
     } else {
         String::new()
     };
-    let [sw, sn, sa, sv, sc, sr, scl] = source.values();
-    let [dw, dn, da, dv, dc, dr, dcl] = destination.values();
+    let owned = |s: &str| Cow::Owned(s.to_string());
+    let ([sw, sn, sa, sv, sc, sr, scl], [dw, dn, da, dv, dc, dr, dcl]) = match mode {
+        Mode::Client => (local.values().map(Cow::Borrowed), peer.values().map(owned)),
+        Mode::Server => (peer.values().map(owned), local.values().map(Cow::Borrowed)),
+    };
     let reporter = match mode {
         Mode::Client => "source",
         Mode::Server => "destination",
     };
-    let mut out: Vec<String> = alloc::vec![
-        reporter.to_string(),
+    let mut out: Vec<Cow<'l, str>> = alloc::vec![
+        Cow::Borrowed(reporter),
         sw,
         sn,
-        source_principal,
+        Cow::Owned(source_principal),
         sa,
         sv,
         sc,
@@ -233,7 +242,7 @@ pub fn standard_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) ->
         scl,
         dw,
         dn,
-        destination_principal,
+        Cow::Owned(destination_principal),
         da,
         dv,
         service,
@@ -242,29 +251,39 @@ pub fn standard_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) ->
         dc,
         dr,
         dcl,
-        if grpc { "grpc" } else { "http" }.to_string(),
-        String::from_utf8_lossy(&flags).into_owned(),
-        security.to_string(),
-        attrs
-            .property_i64(&["response", "code"])
-            .unwrap_or(0)
-            .to_string(),
-        grpc_status,
+        Cow::Borrowed(if grpc { "grpc" } else { "http" }),
+        Cow::Owned(String::from_utf8(flags).unwrap_or_default()),
+        Cow::Borrowed(security),
+        Cow::Owned(decimal(
+            attrs.property_i64(&["response", "code"]).unwrap_or(0),
+        )),
+        Cow::Owned(grpc_status),
     ];
     // Every empty label reads `unknown`, except the gRPC status of a non-gRPC request.
     for value in out.iter_mut().take(24) {
         if value.is_empty() {
-            *value = "unknown".to_string();
+            *value = Cow::Borrowed("unknown");
         }
     }
     out
 }
 
+/// `n` in decimal.
+fn decimal(n: i64) -> String {
+    let mut out = Vec::with_capacity(4);
+    crate::accesslog::write_int(n, 0, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// The 23 label values of a TCP connection in `mode`: the standard values with
 /// `request_protocol` `tcp`, without `response_code` and `grpc_response_status`.
-pub fn tcp_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) -> Vec<String> {
+pub fn tcp_values<'l>(
+    attrs: &dyn AttributeSource,
+    mode: Mode,
+    local: &'l Peer,
+) -> Vec<Cow<'l, str>> {
     let mut values = standard_values(attrs, mode, local);
-    values[20] = "tcp".to_string();
+    values[20] = Cow::Borrowed("tcp");
     values.truncate(TCP_LABELS);
     values
 }
@@ -272,14 +291,18 @@ pub fn tcp_values(attrs: &dyn AttributeSource, mode: Mode, local: &Peer) -> Vec<
 /// `destination_service`, `_name`, `_namespace`: cluster metadata, self-named clusters, then the
 /// Host header (client) or the local canonical service (server, where istiod disables the Host
 /// fallback).
-fn destination_service(
+fn destination_service<'l>(
     attrs: &dyn AttributeSource,
     mode: Mode,
-    local: &Peer,
-) -> (String, String, String) {
+    local: &'l Peer,
+) -> (Cow<'l, str>, Cow<'l, str>, Cow<'l, str>) {
     let cluster = text(attrs, &["xds", "cluster_name"]);
     if SELF_NAMED_CLUSTERS.contains(&cluster.as_str()) {
-        return (cluster.clone(), cluster, String::new());
+        return (
+            Cow::Owned(cluster.clone()),
+            Cow::Owned(cluster),
+            Cow::Borrowed(""),
+        );
     }
     let service = |f: &str| {
         text(
@@ -297,18 +320,25 @@ fn destination_service(
     };
     let host = service("host");
     if !host.is_empty() {
-        return (host, service("name"), service("namespace"));
+        return (
+            Cow::Owned(host),
+            Cow::Owned(service("name")),
+            Cow::Owned(service("namespace")),
+        );
     }
     match mode {
         Mode::Client => {
             let host = text(attrs, &["request", "host"]);
             let name = host.split('.').next().unwrap_or_default().to_string();
-            (host, name, String::new())
+            (Cow::Owned(host), Cow::Owned(name), Cow::Borrowed(""))
         }
         Mode::Server => {
-            let [workload, namespace, _, _, canonical, _, _] = local.values();
-            let _ = workload;
-            (canonical.clone(), canonical, namespace)
+            let [_, namespace, _, _, canonical, _, _] = local.values();
+            (
+                Cow::Borrowed(canonical),
+                Cow::Borrowed(canonical),
+                Cow::Borrowed(namespace),
+            )
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::quote::Quoted;
 use crate::resolve::{MetricsPolicy, ModeMetrics};
 use crate::validate::parse_duration_nanos;
 use crate::workload::Mode;
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -261,16 +262,31 @@ impl MetricsPlan {
         self.client.is_empty() && self.server.is_empty()
     }
 
-    /// The samples one completed HTTP request produces in `mode`.
+    /// The samples one completed HTTP request produces in `mode`, with encoded series names.
     pub fn http_samples(
         &self,
         mode: Mode,
         attrs: &dyn AttributeSource,
         local: &Peer,
     ) -> Vec<Sample> {
+        let mut out = Vec::new();
+        self.report_http(mode, attrs, local, &mut |m, values, value| {
+            out.push(m.sample(values, value))
+        });
+        out
+    }
+
+    /// Reports one completed HTTP request in `mode` to `emit`, series by series.
+    pub fn report_http(
+        &self,
+        mode: Mode,
+        attrs: &dyn AttributeSource,
+        local: &Peer,
+        emit: &mut Emit<'_>,
+    ) {
         let metrics = self.metrics(mode);
         if !metrics.iter().any(|m| !m.observation.is_tcp()) {
-            return Vec::new();
+            return;
         }
         let standard = standard_values(attrs, mode, local);
         // Message counts only for gRPC streams that Envoy's grpc_stats filter counted.
@@ -280,11 +296,12 @@ impl MetricsPlan {
             None
         };
         let http = |o: Observation| !o.is_tcp() && (!o.is_grpc_messages() || messages.is_some());
-        samples(metrics, http, &standard, attrs, |o| match (o, messages) {
+        let value = |o| match (o, messages) {
             (Observation::GrpcRequestMessages, Some((request, _))) => request,
             (Observation::GrpcResponseMessages, Some((_, response))) => response,
             _ => observe(o, attrs),
-        })
+        };
+        report(metrics, http, &standard, attrs, value, emit);
     }
 
     /// True when `mode` reports any TCP metric.
@@ -292,8 +309,7 @@ impl MetricsPlan {
         self.metrics(mode).iter().any(|m| m.observation.is_tcp())
     }
 
-    /// The samples one report of a TCP connection produces in `mode`: the byte counters always
-    /// (a zero delta keeps the series alive), opened and closed only when `report` says so.
+    /// The samples one report of a TCP connection produces in `mode`, with encoded series names.
     pub fn tcp_samples(
         &self,
         mode: Mode,
@@ -301,54 +317,91 @@ impl MetricsPlan {
         local: &Peer,
         report: &TcpReport,
     ) -> Vec<Sample> {
+        let mut out = Vec::new();
+        self.report_tcp(mode, attrs, local, report, &mut |m, values, value| {
+            out.push(m.sample(values, value))
+        });
+        out
+    }
+
+    /// Reports one report of a TCP connection in `mode` to `emit`: the byte counters always (a
+    /// zero delta keeps the series alive), opened and closed only when `tcp` says so.
+    pub fn report_tcp(
+        &self,
+        mode: Mode,
+        attrs: &dyn AttributeSource,
+        local: &Peer,
+        tcp: &TcpReport,
+        emit: &mut Emit<'_>,
+    ) {
         if !self.has_tcp(mode) {
-            return Vec::new();
+            return;
         }
         let standard = tcp_values(attrs, mode, local);
         let include = |o: Observation| match o {
-            Observation::TcpOpened => report.opened,
-            Observation::TcpClosed => report.closed,
+            Observation::TcpOpened => tcp.opened,
+            Observation::TcpClosed => tcp.closed,
             o => o.is_tcp(),
         };
-        samples(self.metrics(mode), include, &standard, attrs, |o| match o {
+        let value = |o| match o {
             Observation::TcpOpened | Observation::TcpClosed => 1,
-            Observation::TcpSent => report.sent,
-            _ => report.received,
-        })
+            Observation::TcpSent => tcp.sent,
+            _ => tcp.received,
+        };
+        report(self.metrics(mode), include, &standard, attrs, value, emit);
     }
 }
 
-/// The samples of the `metrics` whose observation is `included`, labels from `standard`.
-fn samples(
+impl MetricPlan {
+    /// The encoded series name for `values` (this metric's label values, in label order).
+    pub fn series_name(&self, values: &[&str]) -> String {
+        let names = self.labels.iter().map(|l| l.name.as_str());
+        encode_name(self.short_name, names.zip(values.iter().copied()))
+    }
+
+    fn sample(&self, values: &[&str], value: u64) -> Sample {
+        Sample {
+            name: self.series_name(values),
+            kind: self.kind,
+            value,
+        }
+    }
+}
+
+/// Receives one series' report: its metric, label values in the metric's label order, and the
+/// value. The values borrow from the request, so a caller keyed by them allocates nothing on a
+/// cache hit and encodes a series name ([`MetricPlan::series_name`]) only on a miss.
+pub type Emit<'e> = dyn FnMut(&MetricPlan, &[&str], u64) + 'e;
+
+/// Reports the `metrics` whose observation is `included`, labels from `standard`.
+fn report(
     metrics: &[MetricPlan],
     included: impl Fn(Observation) -> bool,
-    standard: &[String],
+    standard: &[Cow<'_, str>],
     attrs: &dyn AttributeSource,
     value: impl Fn(Observation) -> u64,
-) -> Vec<Sample> {
-    metrics
-        .iter()
-        .filter(|m| included(m.observation))
-        .map(|m| {
-            let values: Vec<String> = m
-                .labels
-                .iter()
-                .map(|l| value_of(l, standard, attrs))
-                .collect();
-            let name = encode_name(
-                m.short_name,
-                m.labels
-                    .iter()
-                    .zip(&values)
-                    .map(|(l, v)| (l.name.as_str(), v.as_str())),
-            );
-            Sample {
-                name,
-                kind: m.kind,
-                value: value(m.observation),
-            }
-        })
-        .collect()
+    emit: &mut Emit<'_>,
+) {
+    for m in metrics.iter().filter(|m| included(m.observation)) {
+        let computed: Vec<String> = m
+            .labels
+            .iter()
+            .filter_map(|l| match &l.source {
+                LabelSource::Cel(program) => Some(cel_value(program, attrs)),
+                LabelSource::Standard(_) => None,
+            })
+            .collect();
+        let mut computed = computed.iter();
+        let values: Vec<&str> = m
+            .labels
+            .iter()
+            .map(|l| match l.source {
+                LabelSource::Standard(i) => &*standard[i],
+                LabelSource::Cel(_) => computed.next().map_or("unknown", String::as_str),
+            })
+            .collect();
+        emit(m, &values, value(m.observation));
+    }
 }
 
 /// The grpc_stats filter state's key.
@@ -363,18 +416,15 @@ fn grpc_message_counts(attrs: &dyn AttributeSource) -> Option<(u64, u64)> {
     Some((request.trim().parse().ok()?, response.trim().parse().ok()?))
 }
 
-fn value_of(label: &Label, standard: &[String], attrs: &dyn AttributeSource) -> String {
-    match &label.source {
-        LabelSource::Standard(i) => standard[*i].clone(),
-        LabelSource::Cel(program) => match program.evaluate(attrs) {
-            Ok(Value::String(s)) => s.to_string(),
-            Ok(Value::Int(i)) => i.to_string(),
-            Ok(Value::Uint(u)) => u.to_string(),
-            Ok(Value::Bool(b)) => b.to_string(),
-            Ok(Value::Double(d)) => crate::num::display(d),
-            Ok(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
-            _ => "unknown".to_string(),
-        },
+fn cel_value(program: &Program, attrs: &dyn AttributeSource) -> String {
+    match program.evaluate(attrs) {
+        Ok(Value::String(s)) => s.to_string(),
+        Ok(Value::Int(i)) => i.to_string(),
+        Ok(Value::Uint(u)) => u.to_string(),
+        Ok(Value::Bool(b)) => b.to_string(),
+        Ok(Value::Double(d)) => crate::num::display(d),
+        Ok(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
+        _ => "unknown".to_string(),
     }
 }
 
