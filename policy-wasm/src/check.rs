@@ -161,6 +161,14 @@ pub fn check_json(value: Json, source: &str, options: &Options) -> Report {
     report(checked, skipped, options)
 }
 
+/// Checks documents already parsed as JSON as one source, the way [`check_text`] checks the
+/// documents of a text (same numbering and names, cross-resource analysis among them), without
+/// lines. This is the path of hosts that hand JSON and must not carry a YAML reader.
+pub fn check_documents(documents: Vec<Json>, source: &str, options: &Options) -> Report {
+    let (checked, skipped) = check_objects([(input::from_documents(documents), source)], options);
+    report(checked, skipped, options)
+}
+
 /// Parses and checks every resource without building the report (used by `resolve` callers that
 /// also want the typed resources). Returns the checked resources and the count of skipped objects.
 pub fn check_resources(

@@ -196,6 +196,17 @@ pub fn decode<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, InputError> {
 /// Reads every object of `text`: YAML documents or JSON, unwrapping `List`s and AdmissionReviews.
 /// Empty documents are dropped.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
+    let mut objects = Vec::new();
+    for (index, (value, lines)) in parse_documents(text, file)?.into_iter().enumerate() {
+        let lines = Rc::new(lines);
+        unwrap_into(value, index, String::new(), None, &lines, &mut objects);
+    }
+    Ok(objects)
+}
+
+/// Reads the documents of `text` (YAML, or JSON that YAML rejects) with their line maps, before
+/// any unwrapping, so [`from_documents`] gives the same objects (without lines).
+pub fn parse_documents(text: &str, file: &str) -> Result<Vec<(Json, LineMap)>, InputError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(InputError::TooLarge {
             file: file.to_string(),
@@ -203,8 +214,8 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
             limit: MAX_INPUT_BYTES,
         });
     }
-    let documents = match read_yaml(text) {
-        Ok(documents) => documents,
+    match read_yaml(text) {
+        Ok(documents) => Ok(documents),
         Err(yaml_err) => {
             // JSON that YAML rejects (tabs for indentation, for one) still deserves a fair reading.
             let trimmed = text.trim_start();
@@ -215,32 +226,28 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
                     column: e.column,
                     message: e.to_string(),
                 })?;
-                alloc::vec![(value, LineMap::new())]
+                Ok(alloc::vec![(value, LineMap::new())])
             } else {
-                return Err(yaml_err.into_input_error(file));
+                Err(yaml_err.into_input_error(file))
             }
         }
-    };
-    let mut objects = Vec::new();
-    for (index, (value, lines)) in documents.into_iter().enumerate() {
-        let lines = Rc::new(lines);
-        unwrap_into(value, index, String::new(), None, &lines, &mut objects);
     }
-    Ok(objects)
 }
 
 /// The objects of an already parsed JSON value (a resource, a `List`, an AdmissionReview), as
 /// [`parse`] unwraps them; there is no text, so no lines.
 pub fn from_json(value: Json) -> Vec<Object> {
+    from_documents(alloc::vec![value])
+}
+
+/// The objects of documents already parsed as JSON, numbered as [`parse`] numbers the documents
+/// of a text (a `null` document counts but yields nothing); no lines.
+pub fn from_documents(documents: Vec<Json>) -> Vec<Object> {
+    let lines = Rc::new(LineMap::new());
     let mut objects = Vec::new();
-    unwrap_into(
-        value,
-        0,
-        String::new(),
-        None,
-        &Rc::new(LineMap::new()),
-        &mut objects,
-    );
+    for (index, value) in documents.into_iter().enumerate() {
+        unwrap_into(value, index, String::new(), None, &lines, &mut objects);
+    }
     objects
 }
 

@@ -5,15 +5,17 @@ use crate::params;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use policy_wasm::check::{self, Options, Report, Source, Verdict};
+use policy_wasm::check::{self, Options, Report, Verdict};
 use policy_wasm::finding::{Finding, Severity};
-use policy_wasm::json::{Json, Map, ToJson};
+use policy_wasm::json::{self, Json, Map, ToJson};
 
 /// Gatekeeper's rule: input `{"review", "parameters"}`, result the violation set.
 pub const VIOLATION: &str = "telemetry/violation";
 /// Kubewarden `opa` mode: input `{"request"}`, settings as data, result `{"response"}`.
 pub const RESPONSE: &str = "telemetry/response";
-/// Every finding, for tools: a review, a request or `{"resources": "<YAML or JSON text>"}`.
+/// Every finding, for tools: a review, a request, or `{"resources": [<document>, …]}` (also one
+/// document, or JSON text of one). OPA input is JSON, so the module carries no YAML reader: tools
+/// convert YAML to JSON documents first.
 pub const FINDINGS: &str = "telemetry/findings";
 
 /// Entrypoint names by id. Kubewarden's evaluator always asks for entrypoint 0.
@@ -179,12 +181,12 @@ fn findings(input: &Json, data: &Json) -> Json {
         Ok(options) => options,
         Err(e) => return Json::object([("error", e.to_string().into())]),
     };
-    let report = if let Some(text) = input.get("resources").and_then(Json::as_str) {
+    let report = if let Some(resources) = input.get("resources") {
         let name = input
             .get("source")
             .and_then(Json::as_str)
             .unwrap_or("input");
-        check::check_sources(&[Source { text, name }], &options).map_err(|e| e.to_string())
+        documents(resources, name).map(|docs| check::check_documents(docs, name, &options))
     } else if let Some(request) = input
         .get("review")
         .or_else(|| input.get("request"))
@@ -192,10 +194,22 @@ fn findings(input: &Json, data: &Json) -> Json {
     {
         Ok(check_request(request, &options))
     } else {
-        Err("expected input.resources (text), input.review or input.request".to_string())
+        Err("expected input.resources (JSON documents), input.review or input.request".to_string())
     };
     match report {
         Ok(report) => report.to_json(),
         Err(e) => Json::object([("error", e.into())]),
+    }
+}
+
+/// The documents of `input.resources`: an array is one document per item, JSON text is read by
+/// the engine's JSON parser (YAML text is refused with a hint), anything else is one document.
+fn documents(resources: &Json, name: &str) -> Result<Vec<Json>, String> {
+    match resources {
+        Json::Array(items) => Ok(items.clone()),
+        Json::String(text) => json::parse(text).map(|doc| alloc::vec![doc]).map_err(|e| {
+            format!("{name}: {e} (input.resources text must be JSON: convert YAML to JSON documents)")
+        }),
+        other => Ok(alloc::vec![other.clone()]),
     }
 }
