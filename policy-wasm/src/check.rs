@@ -35,9 +35,14 @@ pub struct Options {
 impl Options {
     /// Options for `scope` with everything else defaulted.
     pub fn for_scope(scope: Scope) -> Options {
+        // Not `..Options::default()`: that would build the default scope only to drop it.
         Options {
             scope,
-            ..Options::default()
+            mesh: MeshConfig::default(),
+            revision: None,
+            root_namespace: String::new(),
+            warnings_deny: false,
+            workloads: Vec::new(),
         }
     }
 
