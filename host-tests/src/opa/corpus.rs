@@ -131,7 +131,8 @@ fn case_evaluations(file: &str, index: usize, case: &Value, out: &mut Vec<Evalua
                 Err(e) => json!({ "error": e.to_string() }),
             };
             let documents: Vec<Value> = documents.iter().map(|(doc, _)| to_serde(doc)).collect();
-            let input = json!({ "resources": documents, "source": "case.yaml", "parameters": params });
+            let input =
+                json!({ "resources": documents, "source": "case.yaml", "parameters": params });
             (input, json!([{ "result": expected }]))
         }
         Err(_) => {
