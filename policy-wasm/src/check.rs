@@ -35,9 +35,14 @@ pub struct Options {
 impl Options {
     /// Options for `scope` with everything else defaulted.
     pub fn for_scope(scope: Scope) -> Options {
+        // Not `..Options::default()`: that would build the default scope only to drop it.
         Options {
             scope,
-            ..Options::default()
+            mesh: MeshConfig::default(),
+            revision: None,
+            root_namespace: String::new(),
+            warnings_deny: false,
+            workloads: Vec::new(),
         }
     }
 
@@ -158,6 +163,14 @@ pub fn check_sources(sources: &[Source<'_>], options: &Options) -> Result<Report
 /// as [`check_text`] without reading text, so findings carry no line.
 pub fn check_json(value: Json, source: &str, options: &Options) -> Report {
     let (checked, skipped) = check_objects([(input::from_json(value), source)], options);
+    report(checked, skipped, options)
+}
+
+/// Checks documents already parsed as JSON as one source, the way [`check_text`] checks the
+/// documents of a text (same numbering and names, cross-resource analysis among them), without
+/// lines. This is the path of hosts that hand JSON and must not carry a YAML reader.
+pub fn check_documents(documents: Vec<Json>, source: &str, options: &Options) -> Report {
+    let (checked, skipped) = check_objects([(input::from_documents(documents), source)], options);
     report(checked, skipped, options)
 }
 

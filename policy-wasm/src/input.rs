@@ -89,6 +89,10 @@ pub struct Object {
 impl Object {
     /// The line of `path` (relative to the object), or of its nearest ancestor that has one.
     pub fn line(&self, path: &str) -> Option<usize> {
+        // Objects that arrived as JSON have no lines: skip building every ancestor's path.
+        if self.lines.is_empty() {
+            return None;
+        }
         let mut path = path;
         loop {
             let full = join(&self.prefix, path);
@@ -117,19 +121,19 @@ impl Object {
 
     /// `metadata.name` (empty when missing).
     pub fn name(&self) -> &str {
-        self.value
-            .pointer("/metadata/name")
-            .and_then(Json::as_str)
-            .unwrap_or("")
+        self.metadata("name").unwrap_or("")
     }
 
     /// `metadata.namespace`, else the AdmissionReview's namespace, else empty.
     pub fn namespace(&self) -> &str {
-        self.value
-            .pointer("/metadata/namespace")
-            .and_then(Json::as_str)
+        self.metadata("namespace")
             .or(self.namespace_hint.as_deref())
             .unwrap_or("")
+    }
+
+    /// A string field of `metadata` (looked up directly: these run for every finding).
+    fn metadata(&self, key: &str) -> Option<&str> {
+        self.value.get("metadata")?.get(key)?.as_str()
     }
 }
 
@@ -139,25 +143,48 @@ pub fn key_path(parent: &str, key: &str) -> String {
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '/');
-    match (plain, parent.is_empty()) {
-        (true, true) => key.to_string(),
-        (true, false) => format!("{parent}.{key}"),
-        (false, _) => format!("{parent}[{}]", Json::String(key.to_string())),
+    // Built by hand rather than with `format!`: paths are made for every field of every object.
+    let mut out = String::with_capacity(parent.len() + key.len() + 4);
+    out.push_str(parent);
+    if !plain {
+        out.push('[');
+        crate::json::write_string(key, &mut out);
+        out.push(']');
+    } else {
+        if !parent.is_empty() {
+            out.push('.');
+        }
+        out.push_str(key);
     }
+    out
 }
 
 /// Appends a list index to a field path: `a[3]`.
 pub fn index_path(parent: &str, index: usize) -> String {
-    format!("{parent}[{index}]")
+    let mut out = String::with_capacity(parent.len() + 6);
+    out.push_str(parent);
+    out.push('[');
+    push_decimal(index, &mut out);
+    out.push(']');
+    out
+}
+
+/// Appends `n` in decimal (without the formatting machinery).
+fn push_decimal(n: usize, out: &mut String) {
+    if n >= 10 {
+        push_decimal(n / 10, out);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 fn join(prefix: &str, path: &str) -> String {
-    match (prefix.is_empty(), path.is_empty()) {
-        (true, _) => path.to_string(),
-        (false, true) => prefix.to_string(),
-        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
-        (false, false) => format!("{prefix}.{path}"),
+    let mut out = String::with_capacity(prefix.len() + path.len() + 1);
+    out.push_str(prefix);
+    if !prefix.is_empty() && !path.is_empty() && !path.starts_with('[') {
+        out.push('.');
     }
+    out.push_str(path);
+    out
 }
 
 /// The path one level up (`a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``).
@@ -196,6 +223,17 @@ pub fn decode<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, InputError> {
 /// Reads every object of `text`: YAML documents or JSON, unwrapping `List`s and AdmissionReviews.
 /// Empty documents are dropped.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
+    let mut objects = Vec::new();
+    for (index, (value, lines)) in parse_documents(text, file)?.into_iter().enumerate() {
+        let lines = Rc::new(lines);
+        unwrap_into(value, index, String::new(), None, &lines, &mut objects);
+    }
+    Ok(objects)
+}
+
+/// Reads the documents of `text` (YAML, or JSON that YAML rejects) with their line maps, before
+/// any unwrapping, so [`from_documents`] gives the same objects (without lines).
+pub fn parse_documents(text: &str, file: &str) -> Result<Vec<(Json, LineMap)>, InputError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(InputError::TooLarge {
             file: file.to_string(),
@@ -203,8 +241,8 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
             limit: MAX_INPUT_BYTES,
         });
     }
-    let documents = match read_yaml(text) {
-        Ok(documents) => documents,
+    match read_yaml(text) {
+        Ok(documents) => Ok(documents),
         Err(yaml_err) => {
             // JSON that YAML rejects (tabs for indentation, for one) still deserves a fair reading.
             let trimmed = text.trim_start();
@@ -215,32 +253,28 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Object>, InputError> {
                     column: e.column,
                     message: e.to_string(),
                 })?;
-                alloc::vec![(value, LineMap::new())]
+                Ok(alloc::vec![(value, LineMap::new())])
             } else {
-                return Err(yaml_err.into_input_error(file));
+                Err(yaml_err.into_input_error(file))
             }
         }
-    };
-    let mut objects = Vec::new();
-    for (index, (value, lines)) in documents.into_iter().enumerate() {
-        let lines = Rc::new(lines);
-        unwrap_into(value, index, String::new(), None, &lines, &mut objects);
     }
-    Ok(objects)
 }
 
 /// The objects of an already parsed JSON value (a resource, a `List`, an AdmissionReview), as
 /// [`parse`] unwraps them; there is no text, so no lines.
 pub fn from_json(value: Json) -> Vec<Object> {
+    from_documents(alloc::vec![value])
+}
+
+/// The objects of documents already parsed as JSON, numbered as [`parse`] numbers the documents
+/// of a text (a `null` document counts but yields nothing); no lines.
+pub fn from_documents(documents: Vec<Json>) -> Vec<Object> {
+    let lines = Rc::new(LineMap::new());
     let mut objects = Vec::new();
-    unwrap_into(
-        value,
-        0,
-        String::new(),
-        None,
-        &Rc::new(LineMap::new()),
-        &mut objects,
-    );
+    for (index, value) in documents.into_iter().enumerate() {
+        unwrap_into(value, index, String::new(), None, &lines, &mut objects);
+    }
     objects
 }
 

@@ -1,13 +1,16 @@
 //! The policy core's case corpus (`policy-wasm/tests/cases/*.yaml`) turned into OPA evaluations,
-//! each with the answer computed natively: the whole resource text through `telemetry/findings`
-//! (expected: the engine's own report), and every object as an AdmissionRequest through all three
-//! entrypoints (expected: `policy_opa::evaluate` run natively). Every host must give the same.
+//! each with the answer computed natively: the whole resource text, converted here from YAML to
+//! JSON documents, through `telemetry/findings` (expected: the engine's own report on the YAML
+//! text, less the line numbers only YAML carries), and every object as an AdmissionRequest through
+//! all three entrypoints (expected: `policy_opa::evaluate` run natively). Every host must give the
+//! same.
 
 use super::OpaPolicy;
 use anyhow::{Context, Result};
 use policy_opa::{FINDINGS, RESPONSE, VIOLATION};
 use policy_wasm::check::{self, Source};
 use policy_wasm::input;
+use policy_wasm::json::ToJson;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -90,32 +93,60 @@ fn expect(entrypoint: &str, input: &Value, data: &Value) -> Value {
         .map_or(Value::Null, |v| to_serde(&v))
 }
 
+/// A report as JSON without the findings' `line`, which only a YAML text can give.
+fn without_lines(mut report: Value) -> Value {
+    if let Some(resources) = report.get_mut("resources").and_then(Value::as_array_mut) {
+        for finding in resources
+            .iter_mut()
+            .filter_map(|r| r.get_mut("findings").and_then(Value::as_array_mut))
+            .flatten()
+        {
+            if let Some(finding) = finding.as_object_mut() {
+                finding.remove("line");
+            }
+        }
+    }
+    report
+}
+
 /// Every evaluation of one case file's text.
 fn case_evaluations(file: &str, index: usize, case: &Value, out: &mut Vec<Evaluation>) {
     let title = case.get("case").and_then(Value::as_str).unwrap_or("");
     let label = format!("{file}#{index} ({title})");
     let text = case.get("resources").and_then(Value::as_str).unwrap_or("");
     let params = parameters(case);
-    // The whole text, through the findings entrypoint, against the engine's own report.
-    let options = policy_opa::params::options(&to_core(&params)).expect("corpus options are valid");
-    let report = check::check_sources(
-        &[Source {
-            text,
-            name: "case.yaml",
-        }],
-        &options,
-    );
-    let expected = match report {
-        Ok(report) => to_serde(&policy_wasm::json::ToJson::to_json(&report)),
-        Err(e) => json!({ "error": e.to_string() }),
+    // The whole text, through the findings entrypoint: OPA input is JSON, so the documents go as
+    // JSON, and the answer must be the engine's own report on the YAML text without its lines.
+    // Text that is not YAML goes as text: the module must refuse it as the native adapter does.
+    let (input, expected) = match input::parse_documents(text, "case.yaml") {
+        Ok(documents) => {
+            let options =
+                policy_opa::params::options(&to_core(&params)).expect("corpus options are valid");
+            let source = Source {
+                text,
+                name: "case.yaml",
+            };
+            let expected = match check::check_sources(&[source], &options) {
+                Ok(report) => without_lines(to_serde(&report.to_json())),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            let documents: Vec<Value> = documents.iter().map(|(doc, _)| to_serde(doc)).collect();
+            let input =
+                json!({ "resources": documents, "source": "case.yaml", "parameters": params });
+            (input, json!([{ "result": expected }]))
+        }
+        Err(_) => {
+            let input = json!({ "resources": text, "source": "case.yaml", "parameters": params });
+            let expected = expect(FINDINGS, &input, &json!({}));
+            (input, expected)
+        }
     };
-    let input = json!({ "resources": text, "source": "case.yaml", "parameters": params });
     out.push(Evaluation {
         label: format!("{label}/resources"),
         entrypoint: FINDINGS.into(),
         input,
         data: json!({}),
-        expected: json!([{ "result": expected }]),
+        expected,
     });
     // Each object as an admission request, through every entrypoint.
     let Ok(objects) = input::parse(text, "case.yaml") else {

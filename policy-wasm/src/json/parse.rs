@@ -39,6 +39,7 @@ impl core::error::Error for ParseError {}
 pub fn parse(text: &str) -> Result<Json, ParseError> {
     let mut parser = Parser {
         text: text.as_bytes(),
+        src: text,
         at: 0,
     };
     if text.len() > MAX_BYTES {
@@ -58,6 +59,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Json, ParseError> {
         Ok(text) => parse(text),
         Err(e) => Err(Parser {
             text: bytes,
+            src: "",
             at: e.valid_up_to(),
         }
         .error("invalid unicode code point")),
@@ -66,6 +68,9 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Json, ParseError> {
 
 struct Parser<'a> {
     text: &'a [u8],
+    /// The same text as `str` (empty when it is not UTF-8 and only an error is being made), so
+    /// strings are sliced without validating them again.
+    src: &'a str,
     at: usize,
 }
 
@@ -249,8 +254,19 @@ impl Parser<'_> {
 
     fn string(&mut self) -> Result<String, ParseError> {
         self.at += 1; // the opening quote
-        let mut out = String::new();
         let mut start = self.at;
+        // Most strings have no escape: find the closing quote and copy them in one allocation.
+        let plain = self.text[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        if let Some(len) = plain
+            && self.text[start + len] == b'"'
+            && let Some(text) = self.src.get(start..start + len)
+        {
+            self.at = start + len + 1;
+            return Ok(String::from(text));
+        }
+        let mut out = String::new();
         loop {
             let Some(b) = self.peek() else {
                 return Err(self.error("EOF while parsing a string"));

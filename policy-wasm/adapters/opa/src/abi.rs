@@ -2,7 +2,7 @@
 //! bump heap; the host rewinds the heap between evaluations, which frees them all at once.
 //! The version globals and the `memory` export are added after linking (xtask/src/opa.rs).
 
-use crate::entrypoints::{ENTRYPOINTS, evaluate};
+use crate::entrypoints::{ENTRYPOINTS, evaluate, evaluate_owned};
 use crate::heap::HEAP;
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -291,5 +291,10 @@ pub extern "C" fn opa_eval(
     // SAFETY: the host passes a value address from this module (or 0).
     let null = Json::Null;
     let data = unsafe { load(data) }.map_or(&null, |v| &*v);
-    dump(&run(entrypoint as usize, &input, data))
+    let result = evaluate_owned(entrypoint as usize, input, data)
+        .unwrap_or_else(|| abort("unknown entrypoint id"));
+    let text = dump(&result);
+    // Not dropped: walking the tree to free it is wasted work, the host rewinds the heap.
+    core::mem::forget(result);
+    text
 }

@@ -5,15 +5,17 @@ use crate::params;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use policy_wasm::check::{self, Options, Report, Source, Verdict};
+use policy_wasm::check::{self, Options, Report, Verdict};
 use policy_wasm::finding::{Finding, Severity};
-use policy_wasm::json::{Json, Map, ToJson};
+use policy_wasm::json::{self, Json, Map, ToJson};
 
 /// Gatekeeper's rule: input `{"review", "parameters"}`, result the violation set.
 pub const VIOLATION: &str = "telemetry/violation";
 /// Kubewarden `opa` mode: input `{"request"}`, settings as data, result `{"response"}`.
 pub const RESPONSE: &str = "telemetry/response";
-/// Every finding, for tools: a review, a request or `{"resources": "<YAML or JSON text>"}`.
+/// Every finding, for tools: a review, a request, or `{"resources": [<document>, …]}` (also one
+/// document, or JSON text of one). OPA input is JSON, so the module carries no YAML reader: tools
+/// convert YAML to JSON documents first.
 pub const FINDINGS: &str = "telemetry/findings";
 
 /// Entrypoint names by id. Kubewarden's evaluator always asks for entrypoint 0.
@@ -29,10 +31,16 @@ const ADMISSION_SOURCE: &str = "admission";
 /// Evaluates entrypoint `id` and returns the OPA result set `[{"result": …}]`; `None` for an
 /// unknown id (hosts treat that as an abort).
 pub fn evaluate(id: usize, input: &Json, data: &Json) -> Option<Json> {
+    evaluate_owned(id, input.clone(), data)
+}
+
+/// [`evaluate`] consuming the input, so the checked object is moved rather than copied (the
+/// module's `opa_eval` owns the input it parsed).
+pub fn evaluate_owned(id: usize, mut input: Json, data: &Json) -> Option<Json> {
     let result = match *ENTRYPOINTS.get(id)? {
-        VIOLATION => violation(input, data),
-        RESPONSE => response(input, data),
-        _ => findings(input, data),
+        VIOLATION => violation(&mut input, data),
+        RESPONSE => response(&mut input, data),
+        _ => findings(&mut input, data),
     };
     Some(Json::Array(alloc::vec![Json::object([("result", result)])]))
 }
@@ -48,9 +56,13 @@ fn parameters<'a>(input: &'a Json, data: &'a Json) -> &'a Json {
     input.get("parameters").unwrap_or(data)
 }
 
-/// Checks the object of an AdmissionRequest. DELETE and CONNECT carry no object: nothing to check.
-fn check_request(request: &Json, options: &Options) -> Report {
-    let object = request.get("object").unwrap_or(&Json::Null);
+/// Checks the object of an AdmissionRequest (taken out of it). DELETE and CONNECT carry no
+/// object: nothing to check.
+fn check_request(request: &mut Json, options: &Options) -> Report {
+    let object = request
+        .get_mut("object")
+        .map(Json::take)
+        .unwrap_or_default();
     // Wrapped as an AdmissionReview so the engine takes the namespace from the request when the
     // object omits it, as the API server does.
     let namespace = request.get("namespace").cloned().unwrap_or_default();
@@ -59,7 +71,7 @@ fn check_request(request: &Json, options: &Options) -> Report {
         ("kind", "AdmissionReview".into()),
         (
             "request",
-            Json::object([("namespace", namespace), ("object", object.clone())]),
+            Json::object([("namespace", namespace), ("object", object)]),
         ),
     ]);
     check::check_json(review, ADMISSION_SOURCE, options)
@@ -89,7 +101,7 @@ fn denies(finding: &Finding, options: &Options) -> bool {
     finding.severity == Severity::Error || options.warnings_deny
 }
 
-fn violation(input: &Json, data: &Json) -> Json {
+fn violation(input: &mut Json, data: &Json) -> Json {
     let fail = |rule: &str, path: &str, msg: String| {
         Json::Array(alloc::vec![violation_entry(msg, path, rule, "error")])
     };
@@ -97,7 +109,7 @@ fn violation(input: &Json, data: &Json) -> Json {
         Ok(options) => options,
         Err(e) => return fail("meshtel.parameters", "parameters", e.to_string()),
     };
-    let Some(review) = input.get("review").filter(|r| r.is_object()) else {
+    let Some(review) = input.get_mut("review").filter(|r| r.is_object()) else {
         return fail(
             "meshtel.input",
             "review",
@@ -115,9 +127,10 @@ fn violation(input: &Json, data: &Json) -> Json {
     Json::Array(set)
 }
 
-fn response(input: &Json, data: &Json) -> Json {
-    let request = input.get("request").filter(|r| r.is_object());
-    let uid = request
+fn response(input: &mut Json, data: &Json) -> Json {
+    let uid = input
+        .get("request")
+        .filter(|r| r.is_object())
         .and_then(|r| r.get("uid"))
         .cloned()
         .unwrap_or_else(|| Json::String(String::new()));
@@ -137,7 +150,7 @@ fn response(input: &Json, data: &Json) -> Json {
         Ok(options) => options,
         Err(e) => return deny(500, format!("meshtel: {e}")),
     };
-    let Some(request) = request else {
+    let Some(request) = input.get_mut("request").filter(|r| r.is_object()) else {
         return deny(
             400,
             "meshtel: input.request is missing: expected {\"request\": <AdmissionRequest>}".into(),
@@ -174,28 +187,44 @@ fn response(input: &Json, data: &Json) -> Json {
     Json::object([("response", Json::Object(response))])
 }
 
-fn findings(input: &Json, data: &Json) -> Json {
+fn findings(input: &mut Json, data: &Json) -> Json {
     let options = match params::options(parameters(input, data)) {
         Ok(options) => options,
         Err(e) => return Json::object([("error", e.to_string().into())]),
     };
-    let report = if let Some(text) = input.get("resources").and_then(Json::as_str) {
-        let name = input
-            .get("source")
-            .and_then(Json::as_str)
-            .unwrap_or("input");
-        check::check_sources(&[Source { text, name }], &options).map_err(|e| e.to_string())
-    } else if let Some(request) = input
-        .get("review")
-        .or_else(|| input.get("request"))
-        .filter(|r| r.is_object())
-    {
+    let name = input
+        .get("source")
+        .and_then(Json::as_str)
+        .unwrap_or("input")
+        .to_string();
+    let request = if input.get("review").is_some() {
+        "review"
+    } else {
+        "request"
+    };
+    let report = if let Some(resources) = input.get_mut("resources") {
+        documents(resources.take(), &name).map(|docs| check::check_documents(docs, &name, &options))
+    } else if let Some(request) = input.get_mut(request).filter(|r| r.is_object()) {
         Ok(check_request(request, &options))
     } else {
-        Err("expected input.resources (text), input.review or input.request".to_string())
+        Err("expected input.resources (JSON documents), input.review or input.request".to_string())
     };
     match report {
         Ok(report) => report.to_json(),
         Err(e) => Json::object([("error", e.into())]),
+    }
+}
+
+/// The documents of `input.resources`: an array is one document per item, JSON text is read by
+/// the engine's JSON parser (YAML text is refused with a hint), anything else is one document.
+fn documents(resources: Json, name: &str) -> Result<Vec<Json>, String> {
+    match resources {
+        Json::Array(items) => Ok(items),
+        Json::String(text) => json::parse(&text).map(|doc| alloc::vec![doc]).map_err(|e| {
+            format!(
+                "{name}: {e} (input.resources text must be JSON: convert YAML to JSON documents)"
+            )
+        }),
+        other => Ok(alloc::vec![other]),
     }
 }
