@@ -18,5 +18,6 @@ pub mod plan;
 pub mod resolve;
 pub mod schema;
 pub mod scope;
+pub mod sorted_map;
 pub mod validate;
 pub mod workload;
