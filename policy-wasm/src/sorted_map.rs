@@ -127,6 +127,12 @@ impl<V> FromIterator<(String, V)> for SortedMap<V> {
     }
 }
 
+impl<V, const N: usize> From<[(String, V); N]> for SortedMap<V> {
+    fn from(entries: [(String, V); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
 impl<V> IntoIterator for SortedMap<V> {
     type Item = (String, V);
     type IntoIter = core::iter::Zip<alloc::vec::IntoIter<String>, alloc::vec::IntoIter<V>>;

@@ -3,6 +3,7 @@
 //! [`json_enum!`](crate::json_enum), so each struct costs a few calls, not a deserializer.
 
 use super::{Json, Map, ParseError};
+use crate::sorted_map::SortedMap;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -432,6 +433,28 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 }
 
 impl<T: ToJson> ToJson for BTreeMap<String, T> {
+    fn to_json(&self) -> Json {
+        Json::Object(Map::from_entries(
+            self.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+        ))
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FromJson> FromJson for SortedMap<T> {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        let mut out = SortedMap::new();
+        decode_members(value, &mut |k, v| {
+            out.insert(k.clone(), T::from_json(v)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+impl<T: ToJson> ToJson for SortedMap<T> {
     fn to_json(&self) -> Json {
         Json::Object(Map::from_entries(
             self.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),

@@ -2,8 +2,8 @@
 
 use super::Applicable;
 use crate::model::{AccessLogging, MeshConfig, WorkloadMode};
-use crate::workload::Mode;
 use crate::sorted_map::{SortedMap, SortedSet};
+use crate::workload::Mode;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -108,10 +108,7 @@ pub fn merge_access_logging(
 fn to_policies(enabled: SortedMap<Option<String>>) -> Vec<AccessLogPolicy> {
     enabled
         .into_iter()
-        .map(|(provider, filter)| AccessLogPolicy {
-            provider,
-            filter,
-        })
+        .map(|(provider, filter)| AccessLogPolicy { provider, filter })
         .collect()
 }
 

@@ -9,8 +9,8 @@
 use crate::model::{
     IstioMetric, MeshConfig, MetricSelector, Metrics, TagOperation, TagOverride, WorkloadMode,
 };
-use crate::workload::Mode;
 use crate::sorted_map::{SortedMap, SortedSet};
+use crate::workload::Mode;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
