@@ -6,8 +6,8 @@ use policy_wasm::check::{self, Source};
 use policy_wasm::json::ToJson;
 use policy_wasm::model::Telemetry;
 use policy_wasm::resolve::{self, Effective, Scene};
+use policy_wasm::sorted_map::SortedMap;
 use policy_wasm::workload::{Mode, Workload};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,8 +52,8 @@ pub struct Args {
     pub paths: Vec<PathBuf>,
 }
 
-fn parse_labels(text: &str) -> Result<BTreeMap<String, String>> {
-    let mut labels = BTreeMap::new();
+fn parse_labels(text: &str) -> Result<SortedMap<String>> {
+    let mut labels = SortedMap::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((k, v)) = pair.split_once('=') else {
             bail!("label `{pair}` is not k=v")

@@ -7,6 +7,7 @@
 use crate::check::Options;
 use crate::finding::Finding;
 use crate::model::Telemetry;
+use crate::sorted_map::SortedMap;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -66,7 +67,7 @@ fn multiple_without_selector(telemetries: &[&Telemetry], out: &mut Vec<(usize, F
     }
 }
 
-fn selector(t: &Telemetry) -> Option<&BTreeMap<String, String>> {
+fn selector(t: &Telemetry) -> Option<&SortedMap<String>> {
     t.spec
         .selector
         .as_ref()
@@ -143,7 +144,7 @@ fn overlapping_selectors(telemetries: &[&Telemetry], out: &mut Vec<(usize, Findi
             if a.metadata.namespace != b.metadata.namespace {
                 continue;
             }
-            let subset = |x: &BTreeMap<String, String>, y: &BTreeMap<String, String>| {
+            let subset = |x: &SortedMap<String>, y: &SortedMap<String>| {
                 x.iter().all(|(k, v)| y.get(k) == Some(v))
             };
             if subset(la, lb) || subset(lb, la) {

@@ -7,9 +7,9 @@ use crate::json::{FromJson, Json};
 use crate::model::{MeshConfig, ObjectMeta, Telemetry, TelemetrySpec, VERSIONS};
 use crate::schema;
 use crate::scope::Scope;
+use crate::sorted_map::SortedMap;
 use crate::validate;
 use crate::workload::Workload;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -300,7 +300,7 @@ fn metadata(object: &Object) -> ObjectMeta {
             .and_then(Json::as_str)
             .map(ToString::to_string)
     };
-    let mut labels = BTreeMap::new();
+    let mut labels = SortedMap::new();
     if let Some(map) = meta.and_then(|m| m.get("labels")).and_then(Json::as_object) {
         for (k, v) in map {
             let v = match v {

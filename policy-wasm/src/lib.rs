@@ -20,5 +20,6 @@ pub mod quote;
 pub mod resolve;
 pub mod schema;
 pub mod scope;
+pub mod sorted_map;
 pub mod validate;
 pub mod workload;

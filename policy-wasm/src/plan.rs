@@ -8,7 +8,7 @@ use crate::cel::{Program, Value as CelValue};
 use crate::json::{Json, Map};
 use crate::model::{LogFormat, MeshConfig};
 use crate::quote::Quoted;
-use crate::resolve::{AccessLogPolicy, Scene, resolve};
+use crate::resolve::{AccessLogPolicy, Scene, applicable_telemetries, merge_access_logging};
 use crate::workload::{Mode, Workload};
 use alloc::format;
 use alloc::string::String;
@@ -50,10 +50,12 @@ impl Plan {
     /// `scene.mesh` must include Istio's built-in providers.
     pub fn build(scene: &Scene<'_>, workload: &Workload) -> Result<Plan, String> {
         let mut plan = Plan::default();
+        // Only the access-logging part of `resolve`: the plan needs neither metrics nor tracing.
+        let applicable = applicable_telemetries(scene, workload);
         for mode in Mode::BOTH {
-            let effective = resolve(scene, workload, mode);
+            let policies = merge_access_logging(&applicable, scene.mesh, mode);
             let mut sinks = Vec::new();
-            for policy in effective.access_logging.unwrap_or_default() {
+            for policy in policies.unwrap_or_default() {
                 if let Some(sink) = sink_for(scene.mesh, &policy, mode, &mut plan.warnings)? {
                     sinks.push(sink);
                 }

@@ -1,6 +1,6 @@
 //! The workload a configuration is resolved for, and the traffic direction of a request.
 
-use alloc::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use alloc::string::String;
 
 /// A workload: where it runs and which labels it carries.
@@ -11,7 +11,7 @@ pub struct Workload {
     /// Workload name (informational; resolution uses namespace and labels).
     pub name: String,
     /// Pod labels.
-    pub labels: BTreeMap<String, String>,
+    pub labels: SortedMap<String>,
 }
 
 /// The side of a request a proxy sits on, as Istio's `WorkloadMode` names it.
@@ -48,7 +48,7 @@ impl Mode {
 
 impl Workload {
     /// True when every label of `selector` is on this workload with the same value.
-    pub fn matches(&self, selector: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, selector: &SortedMap<String>) -> bool {
         selector.iter().all(|(k, v)| self.labels.get(k) == Some(v))
     }
 }

@@ -11,8 +11,8 @@ use crate::tcp::{Connection, Connections, report_open};
 use policy_wasm::attributes::decode_pairs;
 use policy_wasm::metrics::{MetricsPlan, Peer};
 use policy_wasm::plan::Plan;
-use policy_wasm::resolve::{Scene, resolve};
-use policy_wasm::workload::{Mode, Workload};
+use policy_wasm::resolve::{Scene, applicable_telemetries, resolve_metrics};
+use policy_wasm::workload::Workload;
 use std::rc::Rc;
 
 /// The plugin's root context: holds the plan built at configure time.
@@ -96,9 +96,8 @@ fn build_plan() -> Result<(Plan, Reporter), String> {
         root_namespace: &parsed.root_namespace,
     };
     let plan = Plan::build(&scene, &workload)?;
-    // istiod computes metrics for both modes at once; either mode's result carries both.
-    let effective = resolve(&scene, &workload, Mode::Client);
-    let metrics = MetricsPlan::build(&parsed.mesh, &effective.metrics)?;
+    let policies = resolve_metrics(&applicable_telemetries(&scene, &workload), &parsed.mesh);
+    let metrics = MetricsPlan::build(&parsed.mesh, &policies)?;
     let local = Peer::from_node(&StreamAttributes);
     Ok((plan, Reporter::new(metrics, local)))
 }

@@ -5,7 +5,7 @@ use super::format::{FormatError, Piece, parse};
 use super::render::{Value, evaluate, write_int};
 use super::text::render_pieces;
 use crate::attributes::AttributeSource;
-use alloc::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -69,7 +69,7 @@ impl JsonFormatter {
         labels: impl IntoIterator<Item = (&'a str, &'a str)>,
         omit_empty_values: bool,
     ) -> Result<Self, (String, FormatError)> {
-        let mut sorted = BTreeMap::new();
+        let mut sorted = SortedMap::new();
         for (key, format) in labels {
             let pieces = parse(format).map_err(|e| (key.to_string(), e))?;
             let template = match <[Piece; 1]>::try_from(pieces) {

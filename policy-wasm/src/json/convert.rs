@@ -3,6 +3,7 @@
 //! [`json_enum!`](crate::json_enum), so each struct costs a few calls, not a deserializer.
 
 use super::{Json, Map, ParseError};
+use crate::sorted_map::SortedMap;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -130,6 +131,81 @@ pub fn field<T: FromJson>(map: &Map, key: &str) -> Result<Option<T>, DecodeError
         .transpose()
 }
 
+/// A place a JSON value is decoded into, behind one non-generic interface: struct decoders walk a
+/// table of these instead of compiling a body per struct and per field type.
+pub trait DecodeInto {
+    /// Replaces `self` with `value` read as its type.
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError>;
+}
+
+impl<T: FromJson> DecodeInto for T {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        *self = T::from_json(value)?;
+        Ok(())
+    }
+}
+
+/// One row of a struct's field table: JSON name, whether it must be present, the field to fill.
+pub struct Field<'a> {
+    key: &'static str,
+    required: bool,
+    slot: &'a mut dyn DecodeInto,
+}
+
+impl<'a> Field<'a> {
+    /// A row of the table [`decode_struct`] walks.
+    pub fn new(key: &'static str, required: bool, slot: &'a mut dyn DecodeInto) -> Field<'a> {
+        Field {
+            key,
+            required,
+            slot,
+        }
+    }
+}
+
+/// Fills each field of `fields` from its member of `map`, in table order; the first error wins.
+#[inline(never)]
+pub fn decode_struct(map: &Map, fields: &mut [Field<'_>]) -> Result<(), DecodeError> {
+    for field in fields {
+        match map.get(field.key) {
+            Some(v) => field.slot.decode_into(v).map_err(|e| e.within(field.key))?,
+            None if field.required => return Err(DecodeError::missing(field.key)),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Calls `each` on every element of the array `value`, naming the index of a failing one.
+#[inline(never)]
+fn decode_items(
+    value: &Json,
+    each: &mut dyn FnMut(&Json) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| DecodeError::invalid(value, "a sequence"))?;
+    for (i, item) in items.iter().enumerate() {
+        each(item).map_err(|e| e.within(&format!("[{i}]")))?;
+    }
+    Ok(())
+}
+
+/// Calls `each` on every member of the object `value`, naming the key of a failing one.
+#[inline(never)]
+fn decode_members(
+    value: &Json,
+    each: &mut dyn FnMut(&String, &Json) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| DecodeError::invalid(value, "a map"))?;
+    for (key, item) in map {
+        each(key, item).map_err(|e| e.within(key))?;
+    }
+    Ok(())
+}
+
 /// Appends `key` to a struct's object unless `optional` and the value is absent.
 pub fn put<T: ToJson + ?Sized>(map: &mut Map, key: &str, value: &T, optional: bool) {
     if !(optional && value.is_absent()) {
@@ -176,12 +252,9 @@ macro_rules! json_struct {
     };
     (@fields $map:ident, $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* }) => {{
         let mut out = <$ty as Default>::default();
-        $(
-            match $crate::json::field($map, $key)? {
-                Some(v) => out.$field = v,
-                None => { $( let _ = stringify!($req); return Err($crate::json::DecodeError::missing($key)); )? }
-            }
-        )*
+        $crate::json::decode_struct($map, &mut [$(
+            $crate::json::Field::new($key, false $(|| { let _ = stringify!($req); true })?, &mut out.$field),
+        )*])?;
         Ok(out)
     }};
     (encode $ty:ident { $($key:literal => $field:ident $([$opt:ident])?),* $(,)? }) => {
@@ -330,14 +403,12 @@ impl<T: ToJson> ToJson for Option<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        let items = value
-            .as_array()
-            .ok_or_else(|| DecodeError::invalid(value, "a sequence"))?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| T::from_json(v).map_err(|e| e.within(&format!("[{i}]"))))
-            .collect()
+        let mut out = Vec::new();
+        decode_items(value, &mut |v| {
+            out.push(T::from_json(v)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 }
 
@@ -352,16 +423,38 @@ impl<T: ToJson> ToJson for Vec<T> {
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        let map = value
-            .as_object()
-            .ok_or_else(|| DecodeError::invalid(value, "a map"))?;
-        map.iter()
-            .map(|(k, v)| Ok((k.clone(), T::from_json(v).map_err(|e| e.within(k))?)))
-            .collect()
+        let mut out = BTreeMap::new();
+        decode_members(value, &mut |k, v| {
+            out.insert(k.clone(), T::from_json(v)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 }
 
 impl<T: ToJson> ToJson for BTreeMap<String, T> {
+    fn to_json(&self) -> Json {
+        Json::Object(Map::from_entries(
+            self.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+        ))
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FromJson> FromJson for SortedMap<T> {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        let mut out = SortedMap::new();
+        decode_members(value, &mut |k, v| {
+            out.insert(k.clone(), T::from_json(v)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+impl<T: ToJson> ToJson for SortedMap<T> {
     fn to_json(&self) -> Json {
         Json::Object(Map::from_entries(
             self.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),

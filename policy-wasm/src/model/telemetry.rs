@@ -4,7 +4,7 @@
 //! `false`), so wrapper types are `Option`s. Unknown fields are ignored here; the schema walk in
 //! `crate::schema` reports them with their path.
 
-use alloc::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -21,7 +21,7 @@ pub struct ObjectMeta {
     /// Object namespace (empty when the input did not say).
     pub namespace: String,
     /// Object labels (the `istio.io/rev` label selects a control-plane revision).
-    pub labels: BTreeMap<String, String>,
+    pub labels: SortedMap<String>,
     /// RFC 3339 creation time; Istio orders resources by it.
     pub creation_timestamp: Option<String>,
 }
@@ -60,7 +60,7 @@ pub struct TelemetrySpec {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WorkloadSelector {
     /// Labels a workload must all carry.
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: SortedMap<String>,
 }
 
 /// `istio.type.v1beta1.PolicyTargetReference`.
@@ -230,7 +230,7 @@ pub struct MetricsOverrides {
     /// `BoolValue`: present replaces the inherited value.
     pub disabled: Option<bool>,
     /// Tag overrides by tag name; merged key by key across levels.
-    pub tag_overrides: BTreeMap<String, TagOverride>,
+    pub tag_overrides: SortedMap<TagOverride>,
 }
 
 /// `TagOverride.Operation`.
@@ -264,7 +264,7 @@ pub struct Tracing {
     /// Stop reporting spans (propagation continues).
     pub disable_span_reporting: Option<bool>,
     /// Custom span tags; replaces the parent's map whole.
-    pub custom_tags: Option<BTreeMap<String, CustomTag>>,
+    pub custom_tags: Option<SortedMap<CustomTag>>,
     /// Use the request id for the sampling decision (default true).
     pub use_request_id_for_trace_sampling: Option<bool>,
     /// Add Istio's own span tags (default true).

@@ -2,9 +2,9 @@
 
 use super::Applicable;
 use crate::model::{AccessLogging, MeshConfig, WorkloadMode};
+use crate::sorted_map::{SortedMap, SortedSet};
 use crate::workload::Mode;
-use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// Access logging for one provider after the merge: it is on, with an optional CEL filter.
@@ -53,7 +53,7 @@ pub fn merge_access_logging(
     if levels.is_empty() && defaults.is_empty() {
         return None;
     }
-    let mut enabled: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut enabled: SortedMap<Option<String>> = SortedMap::new();
     if levels.is_empty() {
         for provider in defaults {
             enabled.insert(provider.clone(), None);
@@ -64,9 +64,9 @@ pub fn merge_access_logging(
     // The last level that names providers (in rules matching the mode) decides which are in scope;
     // each provider's filter comes from the last mode-matching rule that names it.
     let mut in_scope: Vec<String> = defaults.clone();
-    let mut filters: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut filters: SortedMap<Option<String>> = SortedMap::new();
     for rules in &levels {
-        let mut named = BTreeSet::new();
+        let mut named = SortedSet::new();
         for rule in rules.iter().filter(|r| matches_mode(rule_mode(r), mode)) {
             for provider in provider_names(rule) {
                 filters.insert(
@@ -80,7 +80,7 @@ pub fn merge_access_logging(
             in_scope = named.into_iter().collect();
         }
     }
-    let in_scope: BTreeSet<String> = in_scope.into_iter().collect();
+    let in_scope: SortedSet = in_scope.into_iter().collect();
 
     // Rules without providers inherit the previous rule's (starting from the defaults).
     let mut parent: Vec<String> = defaults.clone();
@@ -105,13 +105,10 @@ pub fn merge_access_logging(
     Some(to_policies(enabled))
 }
 
-fn to_policies(enabled: BTreeMap<String, Option<String>>) -> Vec<AccessLogPolicy> {
+fn to_policies(enabled: SortedMap<Option<String>>) -> Vec<AccessLogPolicy> {
     enabled
         .into_iter()
-        .map(|(provider, filter)| AccessLogPolicy {
-            provider: provider.to_string(),
-            filter,
-        })
+        .map(|(provider, filter)| AccessLogPolicy { provider, filter })
         .collect()
 }
 

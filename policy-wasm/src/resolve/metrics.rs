@@ -9,8 +9,8 @@
 use crate::model::{
     IstioMetric, MeshConfig, MetricSelector, Metrics, TagOperation, TagOverride, WorkloadMode,
 };
+use crate::sorted_map::{SortedMap, SortedSet};
 use crate::workload::Mode;
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -72,7 +72,7 @@ pub struct TagPolicy {
 #[derive(Default, Clone)]
 struct Merged {
     disabled: Option<bool>,
-    tags: BTreeMap<String, TagOverride>,
+    tags: SortedMap<TagOverride>,
 }
 
 fn modes(mode: WorkloadMode) -> &'static [Mode] {
@@ -123,10 +123,11 @@ fn names(entry: &Metrics) -> Vec<String> {
 /// configuration, sorted by provider name.
 pub fn merge_metrics(entries: &[&Metrics], mesh: &MeshConfig) -> Vec<MetricsPolicy> {
     let defaults = &mesh.default_providers.metrics;
-    let mut providers: BTreeMap<String, BTreeMap<Mode, BTreeMap<String, Merged>>> = BTreeMap::new();
+    // Per provider, the merged overrides of each mode by metric name (indexed by `mode_index`).
+    let mut providers: SortedMap<[SortedMap<Merged>; 2]> = SortedMap::new();
     if entries.is_empty() {
         for provider in defaults {
-            providers.insert(provider.clone(), BTreeMap::new());
+            providers.insert(provider.clone(), Default::default());
         }
     }
     let mut in_scope: Vec<String> = defaults.clone();
@@ -136,40 +137,39 @@ pub fn merge_metrics(entries: &[&Metrics], mesh: &MeshConfig) -> Vec<MetricsPoli
             in_scope = n;
         }
     }
-    let in_scope: BTreeSet<String> = in_scope.into_iter().collect();
+    let in_scope: SortedSet = in_scope.into_iter().collect();
 
     let mut parent: Vec<String> = defaults.clone();
-    let mut all_disabled: BTreeSet<(String, Mode)> = BTreeSet::new();
-    let mut intervals: BTreeMap<String, String> = BTreeMap::new();
+    // Providers whose stats filter an ALL_METRICS disable dropped, per mode.
+    let mut all_disabled: [SortedSet; 2] = Default::default();
+    let mut intervals: SortedMap<String> = SortedMap::new();
     for entry in entries {
         let mut provider_names = names(entry);
         if provider_names.is_empty() {
             provider_names = parent.clone();
         }
         parent = provider_names.clone();
-        for provider in provider_names.iter().filter(|p| in_scope.contains(*p)) {
+        for provider in provider_names.iter().filter(|p| in_scope.contains(p)) {
             if let Some(interval) = &entry.reporting_interval {
                 intervals.insert(provider.clone(), interval.clone());
             }
-            let by_mode = providers
-                .entry(provider.clone())
-                .or_insert_with(|| Mode::BOTH.iter().map(|m| (*m, BTreeMap::new())).collect());
+            let by_mode = providers.get_or_insert_with(provider, Default::default);
             for o in &entry.overrides {
                 let selector = o.match_.as_ref();
                 let mode = selector.map_or(WorkloadMode::ClientAndServer, |s| s.mode);
                 if is_all_metrics(selector) && o.disabled == Some(true) {
                     for m in modes(mode) {
-                        all_disabled.insert((provider.clone(), *m));
+                        all_disabled[mode_index(*m)].insert(provider.clone());
                     }
                     continue;
                 }
                 let metric_names = matches(selector);
                 for m in modes(mode) {
                     // Root disables all, a lower level re-enables by overriding anything.
-                    all_disabled.remove(&(provider.clone(), *m));
-                    let per_metric = by_mode.entry(*m).or_default();
+                    all_disabled[mode_index(*m)].remove(provider);
+                    let per_metric = &mut by_mode[mode_index(*m)];
                     for name in &metric_names {
-                        let merged = per_metric.entry(name.clone()).or_default();
+                        let merged = per_metric.get_or_insert_with(name, Merged::default);
                         if o.disabled.is_some() {
                             merged.disabled = o.disabled;
                         }
@@ -196,37 +196,48 @@ pub fn merge_metrics(entries: &[&Metrics], mesh: &MeshConfig) -> Vec<MetricsPoli
                     Mode::Client => &mut policy.client,
                     Mode::Server => &mut policy.server,
                 };
-                if all_disabled.contains(&(provider.clone(), mode)) {
+                if all_disabled[mode_index(mode)].contains(&provider) {
                     out.disabled = true;
                     continue;
                 }
-                for (name, merged) in by_mode.get(&mode).into_iter().flatten() {
-                    let tags = merged
-                        .tags
-                        .iter()
-                        .map(|(tag, o)| {
-                            let remove = o.operation == Some(TagOperation::Remove);
-                            TagPolicy {
-                                name: tag.clone(),
-                                remove,
-                                value: if remove {
-                                    None
-                                } else {
-                                    Some(o.value.clone().unwrap_or_default())
-                                },
-                            }
-                        })
-                        .collect();
-                    out.overrides.push(MetricOverride {
-                        name: name.clone(),
-                        disabled: merged.disabled == Some(true),
-                        tags,
-                    });
+                for (name, merged) in &by_mode[mode_index(mode)] {
+                    out.overrides.push(metric_override(name, merged));
                 }
             }
             policy
         })
         .collect()
+}
+
+fn mode_index(mode: Mode) -> usize {
+    match mode {
+        Mode::Client => 0,
+        Mode::Server => 1,
+    }
+}
+
+fn metric_override(name: &str, merged: &Merged) -> MetricOverride {
+    let tags = merged
+        .tags
+        .iter()
+        .map(|(tag, o)| {
+            let remove = o.operation == Some(TagOperation::Remove);
+            TagPolicy {
+                name: tag.clone(),
+                remove,
+                value: if remove {
+                    None
+                } else {
+                    Some(o.value.clone().unwrap_or_default())
+                },
+            }
+        })
+        .collect();
+    MetricOverride {
+        name: name.to_string(),
+        disabled: merged.disabled == Some(true),
+        tags,
+    }
 }
 
 crate::json_struct!(encode MetricsPolicy {

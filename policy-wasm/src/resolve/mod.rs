@@ -46,11 +46,6 @@ pub struct Effective {
 /// Resolves the effective configuration of `workload` in `mode`.
 pub fn resolve(scene: &Scene<'_>, workload: &Workload, mode: Mode) -> Effective {
     let applicable = applicable_telemetries(scene, workload);
-    let metrics: Vec<&Metrics> = applicable
-        .levels
-        .iter()
-        .flat_map(|t| t.spec.metrics.iter())
-        .collect();
     let tracing: Vec<&Tracing> = applicable
         .levels
         .iter()
@@ -60,9 +55,20 @@ pub fn resolve(scene: &Scene<'_>, workload: &Workload, mode: Mode) -> Effective 
         mode,
         sources: applicable.sources(),
         access_logging: merge_access_logging(&applicable, scene.mesh, mode),
-        metrics: merge_metrics(&metrics, scene.mesh),
+        metrics: resolve_metrics(&applicable, scene.mesh),
         tracing: merge_tracing(&tracing, scene.mesh, mode),
     }
+}
+
+/// The metrics part of [`resolve`] (both modes at once, as istiod computes them), for callers that
+/// need nothing else.
+pub fn resolve_metrics(applicable: &Applicable<'_>, mesh: &MeshConfig) -> Vec<MetricsPolicy> {
+    let entries: Vec<&Metrics> = applicable
+        .levels
+        .iter()
+        .flat_map(|t| t.spec.metrics.iter())
+        .collect();
+    merge_metrics(&entries, mesh)
 }
 
 /// Sorts resources as istiod does: by creation time, then name, then namespace.

@@ -1,8 +1,8 @@
 //! Tracing merge (istiod's `Telemetries.Tracing`): a shallow, field-by-field override.
 
 use crate::model::{CustomTag, MeshConfig, Tracing, WorkloadMode};
+use crate::sorted_map::SortedMap;
 use crate::workload::Mode;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 
 /// Tracing for one mode after the merge.
@@ -15,7 +15,7 @@ pub struct TracingPolicy {
     /// Sampling percentage; `None` keeps the proxy's default.
     pub random_sampling_percentage: Option<f64>,
     /// Custom tags, replaced whole by the last entry that sets them.
-    pub custom_tags: Option<BTreeMap<String, CustomTag>>,
+    pub custom_tags: Option<SortedMap<CustomTag>>,
     /// Use the request id for the sampling decision.
     pub use_request_id_for_trace_sampling: bool,
     /// Add Istio's span tags.

@@ -14,6 +14,7 @@ use policy_wasm::model::{MeshConfig, Telemetry};
 use policy_wasm::plan::Plan;
 use policy_wasm::resolve::{self, Scene};
 use policy_wasm::scope::Scope;
+use policy_wasm::sorted_map::SortedMap;
 use policy_wasm::workload::{Mode, Workload};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -299,7 +300,7 @@ fn parse_mesh(text: &str) -> Result<MeshConfig, Json> {
     })
 }
 
-fn parse_labels(text: &str) -> BTreeMap<String, String> {
+fn parse_labels(text: &str) -> SortedMap<String> {
     text.split([',', '\n'])
         .filter_map(|pair| {
             let (k, v) = pair.split_once('=')?;
