@@ -23,18 +23,23 @@ pub fn build_wasm(route: &Route, package: &str) -> Result<PathBuf> {
 /// Like [`build_wasm`], with cargo features enabled. Copy the result out before building the same
 /// package with other features: the output path is the same.
 pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> Result<PathBuf> {
+    build_wasm_profile(route, package, features, "release")
+}
+
+/// Like [`build_wasm_features`], with a cargo profile of the root `Cargo.toml` (one that inherits
+/// `release`).
+pub fn build_wasm_profile(
+    route: &Route,
+    package: &str,
+    features: &[&str],
+    profile: &str,
+) -> Result<PathBuf> {
     let mut cmd;
     let target_dir = match route {
         Route::Rustup => {
             cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            cmd.args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--package",
-                package,
-            ]);
+            cmd.args(["build", "--profile", profile]);
+            cmd.args(["--target", "wasm32-unknown-unknown", "--package", package]);
             std::env::var_os("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root().join("target"))
@@ -51,7 +56,7 @@ pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> R
                     "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
                     "-Zunstable-options -Cpanic=immediate-abort",
                 );
-            cmd.args(["run", "nightly", "cargo", "build", "--release"]);
+            cmd.args(["run", "nightly", "cargo", "build", "--profile", profile]);
             cmd.args(["--target", "wasm32-unknown-unknown", "--package", package]);
             cmd.args([
                 "-Zbuild-std=std,panic_abort",
@@ -65,14 +70,8 @@ pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> R
             cmd.env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTC_BOOTSTRAP", "1")
                 .env("CARGO_TARGET_DIR", &dir);
-            cmd.args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--package",
-                package,
-            ]);
+            cmd.args(["build", "--profile", profile]);
+            cmd.args(["--target", "wasm32-unknown-unknown", "--package", package]);
             cmd.args(["-Zbuild-std=std,panic_abort"]);
             dir
         }
@@ -82,7 +81,8 @@ pub fn build_wasm_features(route: &Route, package: &str, features: &[&str]) -> R
     }
     crate::run(&mut cmd)?;
     Ok(target_dir
-        .join("wasm32-unknown-unknown/release")
+        .join("wasm32-unknown-unknown")
+        .join(profile)
         .join(format!("{}.wasm", package.replace('-', "_"))))
 }
 
