@@ -10,21 +10,37 @@ pub struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                '\r' => f.write_str("\\r")?,
-                '\t' => f.write_str("\\t")?,
-                '\0' => f.write_str("\\0")?,
-                c if c.is_ascii_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
+        write_quoted(f, self.0, Controls::Rust)
     }
+}
+
+/// How [`write_quoted`] spells the ASCII controls it has no short escape for.
+#[derive(Clone, Copy)]
+pub enum Controls {
+    /// Rust's `Debug`: `\0`, else `\u{1b}`.
+    Rust,
+    /// CEL's string literals: `\x1b` (`\x00` for NUL).
+    Cel,
+}
+
+/// Writes `s` in double quotes with `"`, `\`, `\n`, `\r`, `\t` escaped and the other ASCII
+/// controls spelled as `controls` says; everything else as it is.
+pub fn write_quoted(f: &mut dyn Write, s: &str, controls: Controls) -> fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        match (c, controls) {
+            ('"', _) => f.write_str("\\\"")?,
+            ('\\', _) => f.write_str("\\\\")?,
+            ('\n', _) => f.write_str("\\n")?,
+            ('\r', _) => f.write_str("\\r")?,
+            ('\t', _) => f.write_str("\\t")?,
+            ('\0', Controls::Rust) => f.write_str("\\0")?,
+            (c, Controls::Rust) if c.is_ascii_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            (c, Controls::Cel) if c.is_ascii_control() => write!(f, "\\x{:02x}", u32::from(c))?,
+            (c, _) => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
 }
 
 #[cfg(test)]

@@ -315,7 +315,7 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Uint(u) => write!(f, "{u}u"),
             Value::Double(d) => write_double_literal(f, *d),
-            Value::String(s) => write_quoted(f, s),
+            Value::String(s) => crate::quote::write_quoted(f, s, crate::quote::Controls::Cel),
             Value::Bytes(b) => {
                 f.write_str("b\"")?;
                 for &c in b.iter() {
@@ -372,22 +372,6 @@ fn write_double_literal(f: &mut fmt::Formatter<'_>, d: f64) -> fmt::Result {
         // (from 1e16 on "1e16"), written by our own small formatter (core's links big tables).
         f.write_str(&crate::num::debug(d))
     }
-}
-
-fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    f.write_str("\"")?;
-    for c in s.chars() {
-        match c {
-            '"' => f.write_str("\\\"")?,
-            '\\' => f.write_str("\\\\")?,
-            '\n' => f.write_str("\\n")?,
-            '\r' => f.write_str("\\r")?,
-            '\t' => f.write_str("\\t")?,
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
-            c => fmt::Write::write_char(f, c)?,
-        }
-    }
-    f.write_str("\"")
 }
 
 /// Formats a double the way Go's `%g` does (what `string(double)` returns in cel-go).
