@@ -67,4 +67,11 @@ mod tests {
             assert_eq!(format!("{}", Quoted(&text)), format!("{text:?}"));
         }
     }
+
+    #[test]
+    fn cel_spells_controls_in_hex() {
+        let mut out = String::new();
+        super::write_quoted(&mut out, "a\u{1b}\0\u{7f}\n\"é", super::Controls::Cel).unwrap();
+        assert_eq!(out, "\"a\\x1b\\x00\\x7f\\n\\\"é\"");
+    }
 }
