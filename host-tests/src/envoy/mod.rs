@@ -85,47 +85,44 @@ fn free_port() -> Result<u16> {
 }
 
 fn wasm_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
-    let config = serde_json::to_string(configuration).unwrap_or_default();
-    format!(
-        "          - name: envoy.filters.http.wasm
-            typed_config:
-              \"@type\": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: {name}
-                root_id: {name}
-                configuration:
-                  \"@type\": type.googleapis.com/google.protobuf.StringValue
-                  value: {config}
-                vm_config:
-                  vm_id: {name}
-                  runtime: envoy.wasm.runtime.v8
-                  code: {{local: {{filename: {}}}}}
-",
-        module.display()
-    )
+    wasm_filter_entry("http", 10, name, module, configuration)
 }
 
 /// A wasm network filter in front of `tcp_proxy`; `name` is its root id and VM id (the filter
 /// serves TCP connections under a root id ending in `tcp`, such as `meshtel-tcp`).
 fn wasm_network_filter_yaml(name: &str, module: &Path, configuration: &str) -> String {
+    wasm_filter_entry("network", 6, name, module, configuration)
+}
+
+/// One `envoy.filters.{kind}.wasm` list entry at `indent` spaces, running `module` on V8 with
+/// `name` as filter name, root id and VM id.
+fn wasm_filter_entry(
+    kind: &str,
+    indent: usize,
+    name: &str,
+    module: &Path,
+    configuration: &str,
+) -> String {
     let config = serde_json::to_string(configuration).unwrap_or_default();
-    format!(
-        "      - name: envoy.filters.network.wasm
-        typed_config:
-          \"@type\": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
-          config:
-            name: {name}
-            root_id: {name}
-            configuration:
-              \"@type\": type.googleapis.com/google.protobuf.StringValue
-              value: {config}
-            vm_config:
-              vm_id: {name}
-              runtime: envoy.wasm.runtime.v8
-              code: {{local: {{filename: {}}}}}
+    let entry = format!(
+        "- name: envoy.filters.{kind}.wasm
+  typed_config:
+    \"@type\": type.googleapis.com/envoy.extensions.filters.{kind}.wasm.v3.Wasm
+    config:
+      name: {name}
+      root_id: {name}
+      configuration:
+        \"@type\": type.googleapis.com/google.protobuf.StringValue
+        value: {config}
+      vm_config:
+        vm_id: {name}
+        runtime: envoy.wasm.runtime.v8
+        code: {{local: {{filename: {}}}}}
 ",
         module.display()
-    )
+    );
+    let pad = " ".repeat(indent);
+    entry.lines().map(|line| format!("{pad}{line}\n")).collect()
 }
 
 /// The suite's bootstrap with every placeholder filled; `ports` are admin, outbound, inbound,
