@@ -84,6 +84,11 @@ fn measure_with_metrics(
 }
 
 fn main() {
+    // `MESHTEL_BENCH_ONLY="filter, TEXT record"` measures only that case (and the host's own
+    // cost), for profiling one case with `perf record`.
+    let only = std::env::var("MESHTEL_BENCH_ONLY").ok();
+    let wanted =
+        |name: &str| name.starts_with("host only") || only.as_deref().is_none_or(|o| o == name);
     let fixture =
         Fixture::load(workspace().join("host-tests/fixtures/envoy/00-get-200-outbound.json"))
             .unwrap();
@@ -92,65 +97,50 @@ fn main() {
     let text = r#"{"name":"text","envoyFileAccessLog":{"path":"/dev/stdout"}}"#;
     let json =
         r#"{"name":"json","envoyFileAccessLog":{"path":"/dev/stdout","logFormat":{"labels":{}}}}"#;
-    let rows = [
+    let disabled = config(text, r#"{"providers":[{"name":"text"}],"disabled":true}"#);
+    let text_config = config(text, r#"{"providers":[{"name":"text"}]}"#);
+    let json_config = config(json, r#"{"providers":[{"name":"json"}]}"#);
+    let cel_config = config(
+        text,
+        r#"{"providers":[{"name":"text"}],"filter":{"expression":"response.code < 400 && request.url_path.startsWith('/status')"}}"#,
+    );
+    let metrics_config = config_with(
+        text,
+        r#","defaultProviders":{"metrics":["prometheus"]}"#,
+        r#"{"providers":[{"name":"text"}]}"#,
+    );
+    type Case<'c> = (&'static str, Box<dyn Fn() -> f64 + 'c>);
+    let cases: Vec<Case<'_>> = vec![
         (
             "host only (empty callbacks)",
-            measure(&baseline, b"{}", &fixture, 0),
+            Box::new(|| measure(&baseline, b"{}", &fixture, 0)),
         ),
         (
             "filter, no access log",
-            measure(
-                &filter,
-                &config(text, r#"{"providers":[{"name":"text"}],"disabled":true}"#),
-                &fixture,
-                0,
-            ),
+            Box::new(|| measure(&filter, &disabled, &fixture, 0)),
         ),
         (
             "filter, TEXT record",
-            measure(
-                &filter,
-                &config(text, r#"{"providers":[{"name":"text"}]}"#),
-                &fixture,
-                1,
-            ),
+            Box::new(|| measure(&filter, &text_config, &fixture, 1)),
         ),
         (
             "filter, JSON record",
-            measure(
-                &filter,
-                &config(json, r#"{"providers":[{"name":"json"}]}"#),
-                &fixture,
-                1,
-            ),
+            Box::new(|| measure(&filter, &json_config, &fixture, 1)),
         ),
         (
             "filter, CEL filter + TEXT record",
-            measure(
-                &filter,
-                &config(
-                    text,
-                    r#"{"providers":[{"name":"text"}],"filter":{"expression":"response.code < 400 && request.url_path.startsWith('/status')"}}"#,
-                ),
-                &fixture,
-                1,
-            ),
+            Box::new(|| measure(&filter, &cel_config, &fixture, 1)),
         ),
         (
             "filter, TEXT record + 4 HTTP metrics",
-            measure_with_metrics(
-                &filter,
-                &config_with(
-                    text,
-                    r#","defaultProviders":{"metrics":["prometheus"]}"#,
-                    r#"{"providers":[{"name":"text"}]}"#,
-                ),
-                &fixture,
-                1,
-                4,
-            ),
+            Box::new(|| measure_with_metrics(&filter, &metrics_config, &fixture, 1, 4)),
         ),
     ];
+    let rows: Vec<(&str, f64)> = cases
+        .iter()
+        .filter(|(name, _)| wanted(name))
+        .map(|(name, run)| (*name, run()))
+        .collect();
     let host = rows[0].1;
     println!(
         "proxy filter under wasmtime 48 ({REQUESTS} streams x {RUNS} runs, median; fixture envoy/00-get-200-outbound)"
