@@ -10,7 +10,7 @@
 //! Inside a value, `0xFE 0x00` stands for `0xFE` and `0xFE 0x01` for `0xFF`, so any byte string can
 //! be written; another byte after `0xFE` stands for itself. Seeds are written by [`encode`].
 
-use policy_wasm::attributes::{AttributeSource, HeaderMap, split_path};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap, split_path};
 use std::collections::BTreeMap;
 
 /// Property values by path segments (the wasmtime host's and the fixtures' representation).
@@ -139,16 +139,18 @@ fn map_index(map: HeaderMap) -> usize {
 }
 
 impl AttributeSource for Input {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
         let key: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        self.properties.get(&key).cloned()
+        self.properties
+            .get(&key)
+            .map(|v| Bytes::Borrowed(v.as_slice()))
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         self.headers[map_index(map)]
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 }
 

@@ -1,27 +1,51 @@
-//! Guest time per request of `dist/proxy-filter.wasm` under the wasmtime host, next to a module
-//! whose callbacks do nothing (the host's own cost of replaying a stream). Run by
+//! Guest time per request of `dist/proxy-filter.wasm` under the wasmtime host. Run by
 //! `cargo xtask bench`; prints a table and writes `target/bench/filter.json`.
+//!
+//! Each case's time is split in two: what the host spends serving the filter's calls, measured
+//! by replaying a trace of those very calls from a module that does nothing else
+//! (`host_tests::proxy::trace`), and the rest, the filter's own (guest) time. A module with empty
+//! callbacks shows the host's fixed cost of a stream.
 
 use host_tests::fixture::Fixture;
-use host_tests::proxy::{ProxyHost, ProxyModule};
+use host_tests::proxy::trace::replayer;
+use host_tests::proxy::{MetricKind, ProxyHost, ProxyModule};
 use std::path::PathBuf;
 use std::time::Instant;
 
 const REQUESTS: usize = 20_000;
 const RUNS: usize = 5;
 
+/// Streams per run: `MESHTEL_BENCH_REQUESTS` (e.g. a small count under `valgrind`), else
+/// [`REQUESTS`].
+fn requests() -> usize {
+    std::env::var("MESHTEL_BENCH_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(REQUESTS)
+}
+
 /// A proxy-wasm module with empty callbacks: what the host costs per stream. It exports the
 /// stream callbacks the filter exports and no others, so the host makes the same calls to both.
-const BASELINE: &str = r#"(module
+const EMPTY: &str = r#"(module
   (memory (export "memory") 2)
   (global $heap (mut i32) (i32.const 1024))
   (func (export "proxy_abi_version_0_2_1"))
-  (func (export "malloc") (param i32) (result i32) (global.get $heap))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (global.get $heap))
   (func (export "proxy_on_context_create") (param i32 i32))
   (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_log") (param i32))
   (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
   (func (export "proxy_on_delete") (param i32)))"#;
+
+/// One case's figures, ns per request (medians).
+struct Figures {
+    /// The whole stream.
+    total: f64,
+    /// The host serving the same calls (the trace replayer's whole stream).
+    host_calls: f64,
+    /// Host calls per stream.
+    calls: usize,
+}
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -44,56 +68,102 @@ fn config_with(providers: &str, default_providers: &str, rule: &str) -> Vec<u8> 
     .into_bytes()
 }
 
-/// Median ns per request over `RUNS` runs of `REQUESTS` streams.
-fn measure(module: &ProxyModule, config: &[u8], fixture: &Fixture, expect_records: usize) -> f64 {
-    measure_with_metrics(module, config, fixture, expect_records, 0)
-}
-
-/// As [`measure`], checking first that one stream reports `expect_series` metric series.
-fn measure_with_metrics(
-    module: &ProxyModule,
-    config: &[u8],
-    fixture: &Fixture,
-    expect_records: usize,
-    expect_series: usize,
-) -> f64 {
-    let mut host = ProxyHost::start(module, config, fixture.root_properties.clone()).unwrap();
-    let logs = host.replay_http(fixture).unwrap();
-    assert_eq!(
-        logs.iter().filter(|l| l.level == 2).count(),
-        expect_records,
-        "unexpected record count"
-    );
-    assert_eq!(
-        host.metrics().defined.len(),
-        expect_series,
-        "unexpected metric series count"
-    );
+/// Median ns per stream over `RUNS` runs of `REQUESTS` streams through `host`.
+fn time_streams(host: &mut ProxyHost, fixture: &Fixture) -> f64 {
+    let requests = requests();
     let mut samples = Vec::new();
     for _ in 0..RUNS {
         let start = Instant::now();
-        for _ in 0..REQUESTS {
+        for _ in 0..requests {
             host.replay_http(fixture).unwrap();
             // Keeps the host's log from growing by a record per stream over the whole run.
             host.clear_logs();
         }
-        samples.push(start.elapsed().as_nanos() as f64 / REQUESTS as f64);
+        samples.push(start.elapsed().as_nanos() as f64 / requests as f64);
     }
     samples.sort_by(f64::total_cmp);
     samples[RUNS / 2]
 }
 
+/// The case `config` on `fixture`: checks that a stream writes `expect_records` records and
+/// reports `expect_series` series, then times the filter and the replay of its host calls.
+fn measure(
+    module: &ProxyModule,
+    config: &[u8],
+    fixture: &Fixture,
+    expect_records: usize,
+    expect_series: usize,
+) -> Figures {
+    let records =
+        |logs: &[host_tests::proxy::LogRecord]| logs.iter().filter(|l| l.level == 2).count();
+    let mut host = ProxyHost::start(module, config, fixture.root_properties.clone()).unwrap();
+    let logs = host.replay_http(fixture).unwrap();
+    assert_eq!(records(&logs), expect_records, "unexpected record count");
+    let defined = &host.metrics().defined;
+    assert_eq!(
+        defined.len(),
+        expect_series,
+        "unexpected metric series count"
+    );
+    let metrics: Vec<(i32, String)> = defined
+        .iter()
+        .map(|m| (kind_id(m.kind), m.name.clone()))
+        .collect();
+    // The second stream is the steady state: every series already defined.
+    host.trace_next_stream();
+    host.replay_http(fixture).unwrap();
+    let (trace, returned) = host.take_trace().unwrap();
+    let wat = replayer(&trace, &metrics, returned).unwrap();
+    let module_of_calls = ProxyModule::from_bytes(wat.as_bytes()).unwrap();
+    let mut calls_host =
+        ProxyHost::start(&module_of_calls, b"{}", fixture.root_properties.clone()).unwrap();
+    let logs = calls_host.replay_http(fixture).unwrap();
+    assert_eq!(
+        records(&logs),
+        expect_records,
+        "the replayer logs as the filter does"
+    );
+    assert_eq!(calls_host.metrics().defined.len(), expect_series);
+    Figures {
+        total: time_filter(&mut host, fixture),
+        host_calls: time_calls(&mut calls_host, fixture),
+        calls: trace.len(),
+    }
+}
+
+/// [`time_streams`] of the filter: a function of its own so that
+/// `valgrind --tool=callgrind --toggle-collect=*time_filter*` counts only its instructions.
+#[inline(never)]
+fn time_filter(host: &mut ProxyHost, fixture: &Fixture) -> f64 {
+    // Different bodies, or the linker folds the two functions into one.
+    std::hint::black_box(1);
+    time_streams(host, fixture)
+}
+
+/// [`time_streams`] of the trace replayer (`--toggle-collect=*time_calls*`).
+#[inline(never)]
+fn time_calls(host: &mut ProxyHost, fixture: &Fixture) -> f64 {
+    std::hint::black_box(2);
+    time_streams(host, fixture)
+}
+
+fn kind_id(kind: MetricKind) -> i32 {
+    match kind {
+        MetricKind::Counter => 0,
+        MetricKind::Gauge => 1,
+        MetricKind::Histogram => 2,
+    }
+}
+
 fn main() {
-    // `MESHTEL_BENCH_ONLY="filter, TEXT record"` measures only that case (and the host's own
-    // cost), for profiling one case with `perf record`.
+    // `MESHTEL_BENCH_ONLY="filter, TEXT record"` measures only that case, for profiling one
+    // case with `perf record`.
     let only = std::env::var("MESHTEL_BENCH_ONLY").ok();
-    let wanted =
-        |name: &str| name.starts_with("host only") || only.as_deref().is_none_or(|o| o == name);
     let fixture =
         Fixture::load(workspace().join("host-tests/fixtures/envoy/00-get-200-outbound.json"))
             .unwrap();
     let filter = host_tests::proxy_filter().unwrap();
-    let baseline = ProxyModule::from_bytes(BASELINE.as_bytes()).unwrap();
+    let empty = ProxyModule::from_bytes(EMPTY.as_bytes()).unwrap();
     let text = r#"{"name":"text","envoyFileAccessLog":{"path":"/dev/stdout"}}"#;
     let json =
         r#"{"name":"json","envoyFileAccessLog":{"path":"/dev/stdout","logFormat":{"labels":{}}}}"#;
@@ -109,52 +179,55 @@ fn main() {
         r#","defaultProviders":{"metrics":["prometheus"]}"#,
         r#"{"providers":[{"name":"text"}]}"#,
     );
-    type Case<'c> = (&'static str, Box<dyn Fn() -> f64 + 'c>);
+    type Case<'c> = (&'static str, Box<dyn Fn() -> Figures + 'c>);
     let cases: Vec<Case<'_>> = vec![
         (
-            "host only (empty callbacks)",
-            Box::new(|| measure(&baseline, b"{}", &fixture, 0)),
-        ),
-        (
             "filter, no access log",
-            Box::new(|| measure(&filter, &disabled, &fixture, 0)),
+            Box::new(|| measure(&filter, &disabled, &fixture, 0, 0)),
         ),
         (
             "filter, TEXT record",
-            Box::new(|| measure(&filter, &text_config, &fixture, 1)),
+            Box::new(|| measure(&filter, &text_config, &fixture, 1, 0)),
         ),
         (
             "filter, JSON record",
-            Box::new(|| measure(&filter, &json_config, &fixture, 1)),
+            Box::new(|| measure(&filter, &json_config, &fixture, 1, 0)),
         ),
         (
             "filter, CEL filter + TEXT record",
-            Box::new(|| measure(&filter, &cel_config, &fixture, 1)),
+            Box::new(|| measure(&filter, &cel_config, &fixture, 1, 0)),
         ),
         (
             "filter, TEXT record + 4 HTTP metrics",
-            Box::new(|| measure_with_metrics(&filter, &metrics_config, &fixture, 1, 4)),
+            Box::new(|| measure(&filter, &metrics_config, &fixture, 1, 4)),
         ),
     ];
-    let rows: Vec<(&str, f64)> = cases
+    let mut empty_host = ProxyHost::start(&empty, b"{}", fixture.root_properties.clone()).unwrap();
+    let empty_ns = time_streams(&mut empty_host, &fixture);
+    let rows: Vec<(&str, Figures)> = cases
         .iter()
-        .filter(|(name, _)| wanted(name))
+        .filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name))
         .map(|(name, run)| (*name, run()))
         .collect();
-    let host = rows[0].1;
     println!(
-        "proxy filter under wasmtime 48 ({REQUESTS} streams x {RUNS} runs, median; fixture envoy/00-get-200-outbound)"
+        "proxy filter under wasmtime 48 ({} streams x {RUNS} runs, median; fixture envoy/00-get-200-outbound)",
+        requests()
     );
+    println!("host's fixed cost of a stream (module with empty callbacks): {empty_ns:.0} ns");
     println!(
-        "{:<36} {:>14} {:>18}",
-        "case", "ns/request", "guest ns/request"
+        "{:<36} {:>10} {:>11} {:>15} {:>12}",
+        "case", "ns/stream", "host calls", "host ns (calls)", "guest ns"
     );
     let mut report = Vec::new();
-    for (name, ns) in rows {
-        println!("{name:<36} {ns:>14.0} {:>18.0}", ns - host);
+    for (name, f) in rows {
+        let guest = f.total - f.host_calls;
+        println!(
+            "{name:<36} {:>10.0} {:>11} {:>15.0} {guest:>12.0}",
+            f.total, f.calls, f.host_calls
+        );
         report.push(format!(
-            r#"{{"case":"{name}","ns_per_request":{ns:.0},"guest_ns_per_request":{:.0}}}"#,
-            ns - host
+            r#"{{"case":"{name}","ns_per_request":{:.0},"host_calls":{},"host_ns_per_request":{:.0},"guest_ns_per_request":{guest:.0}}}"#,
+            f.total, f.calls, f.host_calls
         ));
     }
     let dir = workspace().join("target/bench");

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use policy_wasm::attributes::{
-    AttributeSource, Encoding, HeaderMap, encode_i64, encode_pairs, encoding_of, split_path,
+    AttributeSource, Bytes, Encoding, HeaderMap, encode_i64, encode_pairs, encoding_of, split_path,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -413,19 +413,19 @@ pub fn parse_rfc3339(text: &str) -> Result<i64> {
 }
 
 impl AttributeSource for Fixture {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
         // A scan without allocating a key: fixtures hold a few dozen properties.
         self.properties
             .iter()
             .find(|(k, _)| k.len() == path.len() && k.iter().zip(path).all(|(a, b)| a == b))
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         self.headers[map_index(map)]
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 }
 

@@ -12,22 +12,27 @@ fn fixtures() -> PathBuf {
 fn seed_fixture_encodes_properties_as_envoy_does() {
     let f = Fixture::load(fixtures().join("seed/sleep-outbound-status-418.json")).unwrap();
     assert_eq!(
-        f.property(&["response", "code"]),
-        Some(418i64.to_le_bytes().to_vec())
+        f.property(&["response", "code"]).as_deref(),
+        Some(&418i64.to_le_bytes()[..])
     );
-    assert_eq!(f.property(&["connection", "mtls"]), Some(vec![0]));
+    assert_eq!(
+        f.property(&["connection", "mtls"]).as_deref(),
+        Some(&[0u8][..])
+    );
     assert_eq!(f.property_i64(&["xds", "listener_direction"]), Some(2));
     assert_eq!(
-        f.property(&["xds", "node", "metadata", "NAMESPACE"]),
-        Some(b"default".to_vec())
+        f.property(&["xds", "node", "metadata", "NAMESPACE"])
+            .as_deref(),
+        Some(&b"default"[..])
     );
     assert_eq!(
-        f.property(&["xds", "node", "metadata", "LABELS", "app"]),
-        Some(b"sleep".to_vec())
+        f.property(&["xds", "node", "metadata", "LABELS", "app"])
+            .as_deref(),
+        Some(&b"sleep"[..])
     );
     assert_eq!(
-        f.header(HeaderMap::RequestHeaders, "user-agent"),
-        Some(b"curl/8.9.1".to_vec())
+        f.header(HeaderMap::RequestHeaders, "user-agent").as_deref(),
+        Some(&b"curl/8.9.1"[..])
     );
     assert_eq!(f.header(HeaderMap::RequestHeaders, "x-forwarded-for"), None);
 }

@@ -4,8 +4,17 @@
 //! Values arrive encoded as Envoy serialises them for `proxy_get_property`: strings and bytes raw,
 //! integers, timestamps and durations as 8-byte little-endian (timestamps/durations in
 //! nanoseconds), bools as one byte.
+//!
+//! Reads return [`Bytes`]: borrowed from the source where it holds the value (a fixture's map,
+//! the filter's per-request arena of host-returned buffers), owned only where it computes one. A
+//! record reads a few dozen values, so an allocation and a copy per read would cost more than
+//! the record's own work.
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
+
+/// One attribute value's bytes, borrowed from the source where possible.
+pub type Bytes<'a> = Cow<'a, [u8]>;
 
 /// The four header maps of an HTTP stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,10 +33,10 @@ pub enum HeaderMap {
 pub trait AttributeSource {
     /// The raw bytes of the property at `path` (segments such as `["request", "time"]`),
     /// or `None` when the host has no value (absent, not readable, or an error status).
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>>;
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>>;
 
     /// The value of header `name` (lower case) in `map`, or `None` when absent.
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>>;
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>>;
 
     /// A signed 64-bit property (also timestamps and durations, in ns); `None` when absent or
     /// not exactly 8 bytes.
@@ -37,7 +46,7 @@ pub trait AttributeSource {
 
     /// A boolean property; `None` when absent or not exactly one byte.
     fn property_bool(&self, path: &[&str]) -> Option<bool> {
-        match self.property(path)?.as_slice() {
+        match self.property(path)?.as_ref() {
             [b] => Some(*b != 0),
             _ => None,
         }

@@ -78,15 +78,25 @@ impl Plan {
 
     /// Renders the records of one request; each is one complete access-log line without newline.
     pub fn records(&self, mode: Mode, attrs: &dyn AttributeSource) -> Vec<Vec<u8>> {
-        self.sinks(mode)
-            .iter()
-            .filter(|sink| sink.admits(attrs))
-            .map(|sink| {
-                let mut out = Vec::with_capacity(512);
-                sink.formatter.render(attrs, &mut out);
-                out
-            })
-            .collect()
+        let mut records = Vec::new();
+        self.for_each_record(mode, attrs, &mut Vec::new(), |r| records.push(r.to_vec()));
+        records
+    }
+
+    /// Renders the records of one request in turn into `buffer` (cleared first; a caller that
+    /// keeps it allocates nothing per request) and hands each to `emit`.
+    pub fn for_each_record(
+        &self,
+        mode: Mode,
+        attrs: &dyn AttributeSource,
+        buffer: &mut Vec<u8>,
+        mut emit: impl FnMut(&[u8]),
+    ) {
+        for sink in self.sinks(mode).iter().filter(|sink| sink.admits(attrs)) {
+            buffer.clear();
+            sink.formatter.render(attrs, buffer);
+            emit(buffer);
+        }
     }
 }
 

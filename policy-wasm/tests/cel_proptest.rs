@@ -16,7 +16,7 @@
 //!   conformance suite; cel-rust's behaviour varies by version);
 //! - the exact error message: only "error" versus "value" is compared.
 
-use policy_wasm::attributes::{AttributeSource, HeaderMap, encode_i64};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap, encode_i64};
 use policy_wasm::cel::{Program, Value};
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -34,8 +34,8 @@ struct Attrs {
 }
 
 impl AttributeSource for Attrs {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        match path {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
+        let owned = match path {
             ["response", "code"] => self.code.map(encode_i64),
             ["destination", "port"] => self.port.map(encode_i64),
             ["request", "size"] => self.size.map(encode_i64),
@@ -44,10 +44,11 @@ impl AttributeSource for Attrs {
             ["request", "host"] => self.host.clone().map(String::into_bytes),
             ["xds", "cluster_name"] => self.cluster.clone().map(String::into_bytes),
             _ => None,
-        }
+        };
+        owned.map(Bytes::Owned)
     }
 
-    fn header(&self, _map: HeaderMap, _name: &str) -> Option<Vec<u8>> {
+    fn header(&self, _map: HeaderMap, _name: &str) -> Option<Bytes<'_>> {
         None
     }
 }

@@ -8,7 +8,7 @@ mod meshtel_fuzz;
 
 use meshtel_fuzz::Input;
 use policy_wasm::accesslog::{JsonFormatter, TextFormatter, parse};
-use policy_wasm::attributes::{AttributeSource, HeaderMap};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap};
 use std::path::PathBuf;
 
 fn input(name: &str) -> Vec<u8> {
@@ -50,15 +50,16 @@ fn accesslog_bytes_received_with_headers_bytes_past_i64_max() {
 
     struct Sizes;
     impl AttributeSource for Sizes {
-        fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-            match path {
-                ["request", "total_size"] => Some(i64::MAX.to_le_bytes().to_vec()),
-                ["request", "headers_bytes"] => Some((u64::MAX - 1).to_le_bytes().to_vec()),
-                ["request", "size"] => Some(7i64.to_le_bytes().to_vec()),
-                _ => None,
-            }
+        fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
+            let value = match path {
+                ["request", "total_size"] => i64::MAX.to_le_bytes().to_vec(),
+                ["request", "headers_bytes"] => (u64::MAX - 1).to_le_bytes().to_vec(),
+                ["request", "size"] => 7i64.to_le_bytes().to_vec(),
+                _ => return None,
+            };
+            Some(Bytes::Owned(value))
         }
-        fn header(&self, _: HeaderMap, _: &str) -> Option<Vec<u8>> {
+        fn header(&self, _: HeaderMap, _: &str) -> Option<Bytes<'_>> {
             None
         }
     }

@@ -127,13 +127,10 @@ fn tcp<T: Default>(id: u32, f: impl FnOnce(&mut dyn StreamContext) -> T) -> T {
 #[unsafe(no_mangle)]
 extern "C" fn proxy_abi_version_0_2_1() {}
 
-/// The host allocates buffers it hands to the module here; `host.rs` takes them back as `Vec`s.
+/// The host allocates the buffers it returns here: in the arena, read by `host.rs` in place.
 #[unsafe(no_mangle)]
 extern "C" fn proxy_on_memory_allocate(size: usize) -> *mut u8 {
-    let mut buffer = Vec::<u8>::with_capacity(size);
-    let ptr = buffer.as_mut_ptr();
-    std::mem::forget(buffer);
-    ptr
+    crate::arena::allocate(size)
 }
 
 #[unsafe(no_mangle)]

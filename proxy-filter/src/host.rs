@@ -4,7 +4,9 @@
 //! which then fails every later request with 503), so the filter declares the `env` imports it
 //! uses itself, with plain integer types so that an unexpected status is just a number.
 
-use policy_wasm::attributes::{AttributeSource, HeaderMap};
+use crate::arena::Scope;
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap};
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 #[link(wasm_import_module = "env")]
@@ -56,14 +58,14 @@ pub const LEVEL_ERROR: u32 = 4;
 /// `proxy_buffer_type_t` PLUGIN_CONFIGURATION.
 const PLUGIN_CONFIGURATION: u32 = 7;
 
-/// Takes ownership of bytes the host allocated in this module (through `proxy_on_memory_allocate`
-/// in `abi.rs`, which hands out `Vec<u8>` buffers of exactly the requested size).
-fn take_returned(status: u32, data: *mut u8, size: usize) -> Option<Vec<u8>> {
-    if status != OK || data.is_null() {
+/// The bytes a host call returned: `None` unless the status is OK and the pointer non-null.
+fn returned(scope: &Scope, status: u32, data: *mut u8, size: usize) -> Option<&[u8]> {
+    if status != OK {
         return None;
     }
-    // SAFETY: the host allocated `size` bytes with our allocator and filled them.
-    Some(unsafe { Vec::from_raw_parts(data, size, size) })
+    // SAFETY: on OK the host allocated `size` bytes through `proxy_on_memory_allocate` (the
+    // arena) during this call, inside `scope`, and filled them.
+    unsafe { scope.returned(data, size) }
 }
 
 /// Writes `message` to the proxy log at `level`, bytes as they are. Failures are ignored: there is
@@ -76,13 +78,13 @@ pub fn log(level: u32, message: &[u8]) {
 }
 
 /// The plugin configuration bytes, or `None` when the host has none.
-pub fn plugin_configuration() -> Option<Vec<u8>> {
+pub fn plugin_configuration(scope: &Scope) -> Option<&[u8]> {
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: out-pointers are valid for writes.
     let status = unsafe {
         proxy_get_buffer_bytes(PLUGIN_CONFIGURATION, 0, usize::MAX, &mut data, &mut size)
     };
-    take_returned(status, data, size)
+    returned(scope, status, data, size)
 }
 
 /// Paths up to this many serialized bytes are built on the stack (every path the filter reads
@@ -90,7 +92,7 @@ pub fn plugin_configuration() -> Option<Vec<u8>> {
 const PATH_ON_STACK: usize = 128;
 
 /// Reads a property; any status but OK reads as absent.
-pub fn property(path: &[&str]) -> Option<Vec<u8>> {
+pub fn property<'s>(scope: &'s Scope, path: &[&str]) -> Option<&'s [u8]> {
     let size = path
         .iter()
         .map(|p| p.len() + 1)
@@ -114,7 +116,12 @@ pub fn property(path: &[&str]) -> Option<Vec<u8>> {
     // SAFETY: input slice is live; out-pointers are valid for writes.
     let status =
         unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) };
-    take_returned(status, data, size)
+    returned(scope, status, data, size)
+}
+
+/// A property copied out of the arena, for values kept past the callback (configure time).
+pub fn property_owned(path: &[&str]) -> Option<Vec<u8>> {
+    property(&Scope::enter(), path).map(<[u8]>::to_vec)
 }
 
 /// `proxy_metric_type_t` COUNTER.
@@ -147,26 +154,26 @@ pub fn record_metric(id: u32, value: u64) {
 }
 
 /// Reads one header; any status but OK reads as absent.
-pub fn header(map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+pub fn header<'s>(scope: &'s Scope, map: HeaderMap, name: &str) -> Option<&'s [u8]> {
     let map_type = map_id(map);
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: input slice is live; out-pointers are valid for writes.
     let status = unsafe {
         proxy_get_header_map_value(map_type, name.as_ptr(), name.len(), &mut data, &mut size)
     };
-    match take_returned(status, data, size) {
+    match returned(scope, status, data, size) {
         // OK with a null pointer is an empty value: the header is present.
-        None if status == OK => Some(Vec::new()),
+        None if status == OK => Some(&[]),
         other => other,
     }
 }
 
 /// Every pair of a header map (serialized as proxy-wasm pairs), or `None` when unavailable.
-pub fn header_pairs(map: HeaderMap) -> Option<Vec<u8>> {
+pub fn header_pairs(scope: &Scope, map: HeaderMap) -> Option<&[u8]> {
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: out-pointers are valid for writes.
     let status = unsafe { proxy_get_header_map_pairs(map_id(map), &mut data, &mut size) };
-    take_returned(status, data, size)
+    returned(scope, status, data, size)
 }
 
 fn map_id(map: HeaderMap) -> u32 {
@@ -178,44 +185,48 @@ fn map_id(map: HeaderMap) -> u32 {
     }
 }
 
-/// The current stream's attributes, read lazily through the host.
-pub struct StreamAttributes;
+/// The current stream's attributes, read through the host into the arena and borrowed from it.
+/// The request headers are fetched once, as one map, on the first read of any of them: a record
+/// reads half a dozen request headers, and one host call instead of one each is what makes it
+/// cheap.
+pub struct StreamAttributes {
+    scope: Scope,
+    /// The serialized request header pairs; `Some(None)` when the host had none to give.
+    request_headers: OnceCell<Option<&'static [u8]>>,
+}
+
+impl StreamAttributes {
+    /// Attributes of the current (effective) context, valid while this value lives.
+    pub fn new() -> StreamAttributes {
+        StreamAttributes {
+            scope: Scope::enter(),
+            request_headers: OnceCell::new(),
+        }
+    }
+
+    fn request_headers(&self) -> Option<&[u8]> {
+        *self.request_headers.get_or_init(|| {
+            // SAFETY (lifetime): the pairs live in the arena until `self.scope` ends, and the
+            // `'static` never escapes: this accessor hands them out borrowed from `self`.
+            header_pairs(&self.scope, HeaderMap::RequestHeaders)
+                .map(|p| unsafe { core::slice::from_raw_parts(p.as_ptr(), p.len()) })
+        })
+    }
+}
 
 impl AttributeSource for StreamAttributes {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        property(path)
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
+        property(&self.scope, path).map(Cow::Borrowed)
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
-        header(map, name)
-    }
-}
-
-/// An HTTP stream's attributes: as [`StreamAttributes`], except that the request headers are
-/// fetched once, as one map, on the first read of any of them. A record reads half a dozen request
-/// headers; one host call instead of one each is what makes it cheap.
-#[derive(Default)]
-pub struct HttpAttributes {
-    /// The serialized request header pairs; `Some(None)` when the host had none to give.
-    request_headers: OnceCell<Option<Vec<u8>>>,
-}
-
-impl AttributeSource for HttpAttributes {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        property(path)
-    }
-
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         if map == HeaderMap::RequestHeaders {
-            let pairs = self
-                .request_headers
-                .get_or_init(|| header_pairs(HeaderMap::RequestHeaders));
             // Malformed pairs (never seen from a real host) fall back to the single read.
-            if let Some(found) = pairs.as_deref().and_then(|p| find_pair(p, name)) {
-                return found.map(<[u8]>::to_vec);
+            if let Some(found) = self.request_headers().and_then(|p| find_pair(p, name)) {
+                return found.map(Cow::Borrowed);
             }
         }
-        header(map, name)
+        header(&self.scope, map, name).map(Cow::Borrowed)
     }
 }
 

@@ -5,6 +5,7 @@
 //! only connects it to the proxy: configuration in, host calls, records out.
 
 mod abi;
+mod arena;
 #[cfg(not(feature = "record"))]
 mod config;
 // The recorder uses a subset of the host calls.

@@ -4,30 +4,33 @@
 
 use crate::host::{self, METRIC_COUNTER, METRIC_HISTOGRAM};
 use policy_wasm::attributes::AttributeSource;
-use policy_wasm::metrics::{Kind, MetricPlan, MetricsPlan, Peer, TcpReport};
+use policy_wasm::metrics::plan::MAX_GROUP;
+use policy_wasm::metrics::{Kind, MetricsPlan, Peer, SeriesGroup, TcpReport};
 use policy_wasm::workload::Mode;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// One defined series: which metric, its label values, and the host's handle.
+/// One group's series for one set of label values: the values, and per metric of the group
+/// its host handle once defined (a metric is defined on its first report, as Envoy shows a
+/// defined counter even at zero).
 struct Series {
-    /// The metric's address in the plan (plans never move: the reporter owns its plan).
-    metric: usize,
+    /// The group's address in the plan (plans never move: the reporter owns its plan).
+    group: usize,
     values: Box<[Box<str>]>,
-    id: u32,
+    ids: [Option<u32>; MAX_GROUP],
 }
 
 /// The metrics side of one plugin instance: plan, local identity and the handle cache.
 pub struct Reporter {
     plan: MetricsPlan,
-    local: Peer,
+    local: Peer<'static>,
     /// Series by [`series_hash`]; a bucket holds the (rare) series whose hashes collide.
     handles: RefCell<HashMap<u64, Vec<Series>>>,
 }
 
 impl Reporter {
     /// A reporter for `plan`; `local` is this proxy's node identity.
-    pub fn new(plan: MetricsPlan, local: Peer) -> Reporter {
+    pub fn new(plan: MetricsPlan, local: Peer<'static>) -> Reporter {
         Reporter {
             plan,
             local,
@@ -38,17 +41,20 @@ impl Reporter {
     /// Reports one completed HTTP request.
     pub fn report_http(&self, mode: Mode, attrs: &dyn AttributeSource) {
         self.plan
-            .report_http(mode, attrs, &self.local, &mut |m, values, value| {
-                self.emit(m, values, value)
+            .report_http(mode, attrs, &self.local, &mut |g, values, observed| {
+                self.emit(g, values, observed)
             });
     }
 
     /// Reports one TCP connection's counts since its previous report.
     pub fn report_tcp(&self, mode: Mode, attrs: &dyn AttributeSource, report: &TcpReport) {
-        self.plan
-            .report_tcp(mode, attrs, &self.local, report, &mut |m, values, value| {
-                self.emit(m, values, value)
-            });
+        self.plan.report_tcp(
+            mode,
+            attrs,
+            &self.local,
+            report,
+            &mut |g, values, observed| self.emit(g, values, observed),
+        );
     }
 
     /// True when either mode reports TCP metrics.
@@ -61,42 +67,47 @@ impl Reporter {
         self.plan.reporting_interval_ms
     }
 
-    fn emit(&self, metric: &MetricPlan, values: &[&str], value: u64) {
-        let Some(id) = self.handle(metric, values) else {
+    /// Reports each observed value of `group` to its series for `values`: one hash and one
+    /// lookup for the whole group, a definition only the first time a series is seen.
+    fn emit(&self, group: &SeriesGroup, values: &[&str], observed: &[Option<u64>]) {
+        let Ok(mut handles) = self.handles.try_borrow_mut() else {
             return;
         };
-        match metric.kind {
-            Kind::Counter => host::increment_metric(id, value as i64),
-            Kind::Histogram => host::record_metric(id, value),
-        }
-    }
-
-    /// The handle of `metric`'s series `values`, defined on first use; `None` when the host
-    /// refuses the definition.
-    fn handle(&self, metric: &MetricPlan, values: &[&str]) -> Option<u32> {
-        let address = core::ptr::from_ref(metric) as usize;
-        let hash = series_hash(address, values);
-        let mut handles = self.handles.borrow_mut();
-        let bucket = handles.entry(hash).or_default();
-        let same = |s: &&Series| {
-            s.metric == address
+        let address = core::ptr::from_ref(group) as usize;
+        let bucket = handles.entry(series_hash(address, values)).or_default();
+        let same = |s: &Series| {
+            s.group == address
                 && s.values.len() == values.len()
                 && s.values.iter().zip(values).all(|(a, b)| **a == **b)
         };
-        if let Some(series) = bucket.iter().find(same) {
-            return Some(series.id);
-        }
-        let kind = match metric.kind {
-            Kind::Counter => METRIC_COUNTER,
-            Kind::Histogram => METRIC_HISTOGRAM,
+        let at = match bucket.iter().position(same) {
+            Some(at) => at,
+            None => {
+                bucket.push(Series {
+                    group: address,
+                    values: values.iter().map(|v| Box::from(*v)).collect(),
+                    ids: [None; MAX_GROUP],
+                });
+                bucket.len() - 1
+            }
         };
-        let id = host::define_metric(kind, &metric.series_name(values))?;
-        bucket.push(Series {
-            metric: address,
-            values: values.iter().map(|v| Box::from(*v)).collect(),
-            id,
-        });
-        Some(id)
+        let series = &mut bucket[at];
+        for ((metric, value), id) in group.metrics.iter().zip(observed).zip(&mut series.ids) {
+            let Some(value) = *value else { continue };
+            if id.is_none() {
+                let kind = match metric.kind {
+                    Kind::Counter => METRIC_COUNTER,
+                    Kind::Histogram => METRIC_HISTOGRAM,
+                };
+                *id = host::define_metric(kind, &group.series_name(metric, values));
+            }
+            match (*id, metric.kind) {
+                (Some(id), Kind::Counter) => host::increment_metric(id, value as i64),
+                (Some(id), Kind::Histogram) => host::record_metric(id, value),
+                // The host refused the definition; it will be asked again next time.
+                (None, _) => {}
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! prefixed `meshtel-fixture `. Loaded as a network filter it records TCP connections.
 
 use crate::abi::{HttpContext, RootContext, StreamContext};
+use crate::arena::Scope;
 use crate::host::{self, LEVEL_INFO};
 use policy_wasm::attributes::{Encoding, HeaderMap, PROPERTY_ENCODINGS, decode_i64, decode_pairs};
 use std::cell::RefCell;
@@ -63,7 +64,9 @@ impl RootContext for Recorder {
     /// The plugin configuration, when it is a number, is the tick period in ms: set it to the
     /// filter's reporting interval so that the recorded ticks fall as the filter's do.
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let configuration = host::plugin_configuration().unwrap_or_default();
+        let configuration = host::plugin_configuration(&Scope::enter())
+            .unwrap_or_default()
+            .to_vec();
         let period = core::str::from_utf8(&configuration)
             .ok()
             .and_then(|t| t.trim().parse::<u32>().ok());
@@ -157,7 +160,7 @@ fn push_event(events: &mut Vec<u8>, kind: &str, n: u64) {
 /// `{"description":"","direction":…,"node":{…}` (the object stays open).
 fn write_head(out: &mut Vec<u8>) {
     let direction =
-        match host::property(&["xds", "listener_direction"]).and_then(|b| decode_i64(&b)) {
+        match host::property_owned(&["xds", "listener_direction"]).and_then(|b| decode_i64(&b)) {
             Some(1) => "inbound",
             _ => "outbound",
         };
@@ -165,13 +168,13 @@ fn write_head(out: &mut Vec<u8>) {
     out.extend_from_slice(direction.as_bytes());
     out.extend_from_slice(b"\",\"node\":{\"id\":");
     write_text(
-        &host::property(&["xds", "node", "id"]).unwrap_or_default(),
+        &host::property_owned(&["xds", "node", "id"]).unwrap_or_default(),
         out,
     );
     out.extend_from_slice(b",\"metadata\":{");
     let mut first = true;
     for key in NODE_METADATA {
-        let Some(value) = host::property(&["xds", "node", "metadata", key]) else {
+        let Some(value) = host::property_owned(&["xds", "node", "metadata", key]) else {
             continue;
         };
         comma(&mut first, out);
@@ -198,8 +201,8 @@ fn write_header_maps(out: &mut Vec<u8>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\":[");
-        let pairs = host::header_pairs(map)
-            .and_then(|b| decode_pairs(&b))
+        let pairs = host::header_pairs(&Scope::enter(), map)
+            .and_then(decode_pairs)
             .unwrap_or_default();
         for (i, (k, v)) in pairs.iter().enumerate() {
             if i > 0 {
@@ -228,7 +231,7 @@ fn write_properties(out: &mut Vec<u8>) {
             continue;
         }
         let segments: Vec<&str> = path.split('.').collect();
-        let Some(value) = host::property(&segments) else {
+        let Some(value) = host::property_owned(&segments) else {
             continue;
         };
         comma(&mut first, out);
@@ -250,7 +253,7 @@ fn write_properties(out: &mut Vec<u8>) {
 
 /// `"key":"value"` for a string property the host has.
 fn write_string_property(key: &str, segments: &[&str], first: &mut bool, out: &mut Vec<u8>) {
-    let Some(value) = host::property(segments) else {
+    let Some(value) = host::property_owned(segments) else {
         return;
     };
     comma(first, out);

@@ -3,6 +3,7 @@
 //! ([`crate::tcp`]) instead of HTTP streams ([`crate::stream`]).
 
 use crate::abi::{HttpContext, RootContext, StreamContext};
+use crate::arena::Scope;
 use crate::config;
 use crate::host::{self, LEVEL_ERROR, LEVEL_WARN, StreamAttributes};
 use crate::metrics::Reporter;
@@ -28,7 +29,7 @@ pub struct Root {
 
 /// Envoy's `root_id` of this plugin instance (Istio: the WasmPlugin's `pluginName`).
 fn serves_tcp() -> bool {
-    host::property(&["plugin_root_id"]).is_some_and(|id| id.ends_with(b"tcp"))
+    host::property_owned(&["plugin_root_id"]).is_some_and(|id| id.ends_with(b"tcp"))
 }
 
 impl RootContext for Root {
@@ -84,8 +85,8 @@ impl RootContext for Root {
 }
 
 fn build_plan() -> Result<(Plan, Reporter), String> {
-    let bytes = host::plugin_configuration().unwrap_or_default();
-    let parsed = config::parse(&bytes)?;
+    let scope = Scope::enter();
+    let parsed = config::parse(host::plugin_configuration(&scope).unwrap_or_default())?;
     let workload = match &parsed.workload {
         Some(w) => w.clone(),
         None => workload_from_node()?,
@@ -98,20 +99,20 @@ fn build_plan() -> Result<(Plan, Reporter), String> {
     let plan = Plan::build(&scene, &workload)?;
     let policies = resolve_metrics(&applicable_telemetries(&scene, &workload), &parsed.mesh);
     let metrics = MetricsPlan::build(&parsed.mesh, &policies)?;
-    let local = Peer::from_node(&StreamAttributes);
+    let local = Peer::from_node(&StreamAttributes::new());
     Ok((plan, Reporter::new(metrics, local)))
 }
 
 /// Istio sidecars carry their workload in node metadata (`NAMESPACE`, `WORKLOAD_NAME`, `LABELS`).
 fn workload_from_node() -> Result<Workload, String> {
     let text = |key: &str| {
-        host::property(&["xds", "node", "metadata", key])
+        host::property_owned(&["xds", "node", "metadata", key])
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let namespace = text("NAMESPACE").filter(|n| !n.is_empty()).ok_or_else(|| {
         "no workload in the plugin configuration and no xds.node.metadata.NAMESPACE to read it from".to_string()
     })?;
-    let labels = host::property(&["xds", "node", "metadata", "LABELS"])
+    let labels = host::property_owned(&["xds", "node", "metadata", "LABELS"])
         .and_then(|b| decode_pairs(&b))
         .unwrap_or_default()
         .into_iter()

@@ -3,12 +3,13 @@
 //! access-log record per connection under the same Telemetry rules as HTTP.
 
 use crate::abi::{CONTINUE, StreamContext};
-use crate::host::{LEVEL_INFO, StreamAttributes};
+use crate::host::StreamAttributes;
 use crate::metrics::Reporter;
-use policy_wasm::attributes::{AttributeSource, HeaderMap};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap};
 use policy_wasm::metrics::TcpReport;
 use policy_wasm::plan::Plan;
 use policy_wasm::workload::Mode;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -23,31 +24,26 @@ unsafe extern "C" {
 /// A connection's attributes: the host's, with `request.duration` measured up to now when the
 /// host has none (Envoy completes no request on a TCP connection, yet its access log prints the
 /// connection's duration so far).
-struct ConnectionAttributes;
+struct ConnectionAttributes(StreamAttributes);
 
 impl AttributeSource for ConnectionAttributes {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        let value = StreamAttributes.property(path);
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
+        let value = self.0.property(path);
         if value.is_some() || path != ["request", "duration"] {
             return value;
         }
-        let start = StreamAttributes.property_i64(&["request", "time"])?;
+        let start = self.0.property_i64(&["request", "time"])?;
         let mut now = 0u64;
         // SAFETY: the out-pointer is valid for writes.
         if unsafe { proxy_get_current_time_nanoseconds(&mut now) } != 0 {
             return None;
         }
-        Some(
-            (now as i64)
-                .saturating_sub(start)
-                .max(0)
-                .to_le_bytes()
-                .to_vec(),
-        )
+        let duration = (now as i64).saturating_sub(start).max(0);
+        Some(Cow::Owned(duration.to_le_bytes().to_vec()))
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
-        StreamAttributes.header(map, name)
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
+        self.0.header(map, name)
     }
 }
 
@@ -107,7 +103,7 @@ impl Connection {
 }
 
 /// The connection's direction: 1 inbound (SERVER), else CLIENT.
-fn mode(attrs: &StreamAttributes) -> Mode {
+fn mode(attrs: &dyn AttributeSource) -> Mode {
     Mode::from_listener_direction(
         attrs
             .property_i64(&["xds", "listener_direction"])
@@ -117,7 +113,7 @@ fn mode(attrs: &StreamAttributes) -> Mode {
 
 /// Reports what `pending` holds for the current (effective) connection and clears it.
 fn report(metrics: &Reporter, pending: &mut Pending, closed: bool) {
-    let attrs = StreamAttributes;
+    let attrs = StreamAttributes::new();
     let report = TcpReport {
         opened: !pending.opened_reported,
         closed,
@@ -139,7 +135,7 @@ pub fn report_open(metrics: &Reporter, open: &Connections) {
         if unsafe { proxy_set_effective_context(*id) } != 0 {
             continue;
         }
-        if StreamAttributes
+        if StreamAttributes::new()
             .property(&["upstream", "address"])
             .is_none()
         {
@@ -162,11 +158,9 @@ impl StreamContext for Connection {
 
     fn on_log(&mut self) {
         let pending = self.open.borrow_mut().remove(&self.id);
-        let attrs = ConnectionAttributes;
+        let attrs = ConnectionAttributes(StreamAttributes::new());
         if let Some(plan) = &self.plan {
-            for record in plan.records(mode(&StreamAttributes), &attrs) {
-                crate::host::log(LEVEL_INFO, &record);
-            }
+            crate::stream::write_records(plan, mode(&attrs), &attrs);
         }
         if let (Some(metrics), Some(mut pending)) = (&self.metrics, pending) {
             report(metrics, &mut pending, true);

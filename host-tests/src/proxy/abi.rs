@@ -7,6 +7,7 @@ use wasmtime::{Caller, Linker};
 use wasmtime::{Result, format_err as anyhow};
 
 use super::memory::{read, return_bytes, return_lookup, write_bytes, write_u32};
+use super::trace::HostCall;
 use super::{HostState, LogRecord, MetricKind, Phase};
 
 /// `proxy_status_t` values the host returns.
@@ -36,6 +37,9 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
                 return Ok(status::BAD_ARGUMENT);
             }
             let message = read(&mut c, ptr, len)?;
+            if c.data().tracing() {
+                c.data_mut().note(HostCall::Log(level, message.clone()));
+            }
             let context_id = c.data().effective_context;
             c.data_mut().logs.push(LogRecord {
                 level: level as u32,
@@ -49,6 +53,7 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_log_level",
         |mut c: C<'_>, out: i32| -> Result<i32> {
+            c.data_mut().note(HostCall::Other("proxy_get_log_level"));
             let level = c.data().log_level;
             write_u32(&mut c, out, level)?;
             Ok(status::OK)
@@ -58,6 +63,8 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_current_time_nanoseconds",
         |mut c: C<'_>, out: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_get_current_time_nanoseconds"));
             let now = c.data().clock_ns as u64;
             write_bytes(&mut c, out, &now.to_le_bytes())?;
             Ok(status::OK)
@@ -67,6 +74,8 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_set_tick_period_milliseconds",
         |mut c: C<'_>, period: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_set_tick_period_milliseconds"));
             c.data_mut().tick_period_ms = period as u32;
             Ok(status::OK)
         },
@@ -75,6 +84,8 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_set_effective_context",
         |mut c: C<'_>, id: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_set_effective_context"));
             let id = id as u32;
             if !c.data().live_contexts.contains(&id) {
                 return Ok(status::BAD_ARGUMENT);
@@ -96,6 +107,7 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
          ptr_out: i32,
          size_out: i32|
          -> Result<i32> {
+            c.data_mut().note(HostCall::Other("proxy_get_buffer_bytes"));
             let buffer = match kind {
                 PLUGIN_CONFIGURATION => c.data().plugin_configuration.clone(),
                 VM_CONFIGURATION => c.data().vm_configuration.clone(),
@@ -111,6 +123,8 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_buffer_status",
         |mut c: C<'_>, kind: i32, len_out: i32, flags_out: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_get_buffer_status"));
             let len = match kind {
                 PLUGIN_CONFIGURATION => c.data().plugin_configuration.len(),
                 VM_CONFIGURATION => c.data().vm_configuration.len(),
@@ -125,6 +139,10 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_property",
         |mut c: C<'_>, ptr: i32, len: i32, ptr_out: i32, size_out: i32| -> Result<i32> {
+            if c.data().tracing() {
+                let path = read(&mut c, ptr, len)?;
+                c.data_mut().note(HostCall::Property(path));
+            }
             let found = return_lookup(&mut c, (ptr, len), (ptr_out, size_out), |state, path| {
                 state.property(path)
             })?;
@@ -135,6 +153,7 @@ pub fn define(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_set_property",
         |mut c: C<'_>, ptr: i32, len: i32, vptr: i32, vlen: i32| -> Result<i32> {
+            c.data_mut().note(HostCall::Other("proxy_set_property"));
             let path = read(&mut c, ptr, len)?;
             let value = read(&mut c, vptr, vlen)?;
             c.data_mut().set_property(path, value);
@@ -161,6 +180,7 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_header_map_pairs",
         |mut c: C<'_>, map: i32, ptr_out: i32, size_out: i32| -> Result<i32> {
+            c.data_mut().note(HostCall::HeaderPairs(map));
             let Some(pairs) = c.data().header_map(map) else {
                 return Ok(status::NOT_FOUND);
             };
@@ -173,6 +193,8 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_header_map_size",
         |mut c: C<'_>, map: i32, size_out: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_get_header_map_size"));
             let Some(pairs) = c.data().header_map(map) else {
                 return Ok(status::NOT_FOUND);
             };
@@ -191,6 +213,10 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
          ptr_out: i32,
          size_out: i32|
          -> Result<i32> {
+            if c.data().tracing() {
+                let key = read(&mut c, kptr, klen)?;
+                c.data_mut().note(HostCall::HeaderValue(map, key));
+            }
             let found = return_lookup(&mut c, (kptr, klen), (ptr_out, size_out), |state, key| {
                 state
                     .header_map(map)?
@@ -205,6 +231,8 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_set_header_map_pairs",
         |mut c: C<'_>, map: i32, ptr: i32, len: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_set_header_map_pairs"));
             let bytes = read(&mut c, ptr, len)?;
             let pairs = decode_pairs(&bytes)
                 .ok_or_else(|| anyhow!("proxy_set_header_map_pairs: malformed pairs"))?;
@@ -222,6 +250,8 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_add_header_map_value",
         |mut c: C<'_>, map: i32, kptr: i32, klen: i32, vptr: i32, vlen: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_add_header_map_value"));
             let key = String::from_utf8_lossy(&read(&mut c, kptr, klen)?).to_ascii_lowercase();
             let value = read(&mut c, vptr, vlen)?;
             let Some(target) = c.data_mut().header_map_mut(map) else {
@@ -235,6 +265,8 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_replace_header_map_value",
         |mut c: C<'_>, map: i32, kptr: i32, klen: i32, vptr: i32, vlen: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_replace_header_map_value"));
             let key = String::from_utf8_lossy(&read(&mut c, kptr, klen)?).to_ascii_lowercase();
             let value = read(&mut c, vptr, vlen)?;
             let Some(target) = c.data_mut().header_map_mut(map) else {
@@ -249,6 +281,8 @@ fn define_header_maps(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_remove_header_map_value",
         |mut c: C<'_>, map: i32, kptr: i32, klen: i32| -> Result<i32> {
+            c.data_mut()
+                .note(HostCall::Other("proxy_remove_header_map_value"));
             let key = String::from_utf8_lossy(&read(&mut c, kptr, klen)?).to_ascii_lowercase();
             let Some(target) = c.data_mut().header_map_mut(map) else {
                 return Ok(status::NOT_FOUND);
@@ -265,6 +299,7 @@ fn define_metrics(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_define_metric",
         |mut c: C<'_>, kind: i32, ptr: i32, len: i32, id_out: i32| -> Result<i32> {
+            c.data_mut().note(HostCall::Other("proxy_define_metric"));
             let kind = match kind {
                 0 => MetricKind::Counter,
                 1 => MetricKind::Gauge,
@@ -281,6 +316,7 @@ fn define_metrics(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_increment_metric",
         |mut c: C<'_>, id: i32, delta: i64| -> Result<i32> {
+            c.data_mut().note(HostCall::Increment(id, delta));
             Ok(c.data_mut().metrics.increment(id as u32, delta))
         },
     )?;
@@ -288,6 +324,7 @@ fn define_metrics(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_record_metric",
         |mut c: C<'_>, id: i32, value: i64| -> Result<i32> {
+            c.data_mut().note(HostCall::Record(id, value));
             Ok(c.data_mut().metrics.record(id as u32, value as u64))
         },
     )?;
@@ -295,6 +332,7 @@ fn define_metrics(linker: &mut Linker<HostState>) -> Result<()> {
         "env",
         "proxy_get_metric",
         |mut c: C<'_>, id: i32, out: i32| -> Result<i32> {
+            c.data_mut().note(HostCall::Other("proxy_get_metric"));
             let Some(value) = c.data().metrics.get(id as u32) else {
                 return Ok(status::NOT_FOUND);
             };

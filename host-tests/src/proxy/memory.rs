@@ -97,6 +97,9 @@ pub fn return_bytes(
             bytes.len()
         ));
     }
+    if caller.data().tracing() {
+        caller.data_mut().traced_bytes += bytes.len();
+    }
     let mem = memory(caller)?;
     let data = mem.data_mut(&mut *caller);
     put(data, addr, bytes)?;

@@ -5,6 +5,7 @@ mod abi;
 mod memory;
 mod metrics;
 pub mod prometheus;
+pub mod trace;
 
 pub use abi::status;
 pub use metrics::{Metric, MetricKind, Metrics};
@@ -97,6 +98,10 @@ pub struct HostState {
     pub tick_period_ms: u32,
     /// Answer to `proxy_get_current_time_nanoseconds`.
     pub clock_ns: i64,
+    /// The host calls of the stream being traced, when one is.
+    trace: Option<Vec<trace::HostCall>>,
+    /// Bytes returned to the guest while tracing.
+    traced_bytes: usize,
 }
 
 impl HostState {
@@ -110,6 +115,18 @@ impl HostState {
             return Some(v);
         }
         self.root_properties.get(path).map(Vec::as_slice)
+    }
+
+    /// True while host calls are being traced.
+    fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Records one host call of the traced stream.
+    fn note(&mut self, call: trace::HostCall) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(call);
+        }
     }
 
     fn set_property(&mut self, path: Vec<u8>, value: Vec<u8>) {
@@ -239,6 +256,8 @@ impl ProxyHost {
             metrics: Metrics::default(),
             tick_period_ms: 0,
             clock_ns: 0,
+            trace: None,
+            traced_bytes: 0,
         };
         let mut store = Store::new(&module.engine, state);
         let linker = module.linker()?;
@@ -402,6 +421,20 @@ impl ProxyHost {
         }
         result.with_context(|| format!("replaying {}", fixture.path.display()))?;
         Ok(self.store.data().logs[before..].to_vec())
+    }
+
+    /// Records the host calls of the streams replayed from now until [`ProxyHost::take_trace`].
+    pub fn trace_next_stream(&mut self) {
+        let state = self.store.data_mut();
+        state.trace = Some(Vec::new());
+        state.traced_bytes = 0;
+    }
+
+    /// The host calls recorded since [`ProxyHost::trace_next_stream`], and how many bytes they
+    /// returned to the guest; tracing stops.
+    pub fn take_trace(&mut self) -> Option<(Vec<trace::HostCall>, usize)> {
+        let state = self.store.data_mut();
+        Some((state.trace.take()?, state.traced_bytes))
     }
 
     /// Replays `fixture` as what it records: a TCP connection or an HTTP stream.

@@ -2,7 +2,7 @@
 //! object is a protobuf `Struct`), typed values for single operators, `null` for unset.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate, write_int};
+use super::render::{Value, evaluate};
 use super::text::render_pieces;
 use crate::attributes::AttributeSource;
 use crate::sorted_map::SortedMap;
@@ -105,38 +105,58 @@ impl JsonFormatter {
     pub fn render(&self, src: &dyn AttributeSource, out: &mut Vec<u8>) {
         out.push(b'{');
         let mut first = true;
-        let mut scratch = Vec::new();
         for (key, template) in &self.keys {
-            scratch.clear();
-            let value = match template {
-                Template::Single(Piece::Command(cmd)) => {
-                    let mut value = evaluate(&cmd.operator, src);
-                    if let (Value::Text(t), Some(max)) = (&mut value, cmd.max_len) {
-                        t.truncate(max);
-                    }
-                    value
-                }
-                Template::Single(Piece::Literal(t)) => Value::Text(t.clone()),
-                Template::Mixed(pieces) => {
-                    render_pieces(pieces, src, false, &mut scratch);
-                    Value::Text(core::mem::take(&mut scratch))
-                }
-            };
-            if self.omit_empty_values && value == Value::Absent {
-                continue;
-            }
+            let before_key = out.len();
             if !first {
                 out.push(b',');
             }
-            first = false;
             out.extend_from_slice(key);
+            // The value is written raw after the key, then quoted (and escaped if it must be).
+            let at = out.len();
+            let value = match template {
+                Template::Single(Piece::Command(cmd)) => {
+                    let value = evaluate(&cmd.operator, src, out);
+                    if let (Value::Text, Some(max)) = (value, cmd.max_len) {
+                        out.truncate(at + max.min(out.len() - at));
+                    }
+                    value
+                }
+                Template::Single(Piece::Literal(t)) => {
+                    out.extend_from_slice(t);
+                    Value::Text
+                }
+                Template::Mixed(pieces) => {
+                    render_pieces(pieces, src, false, out);
+                    Value::Text
+                }
+            };
             match value {
+                Value::Absent if self.omit_empty_values => {
+                    out.truncate(before_key);
+                    continue;
+                }
                 Value::Absent => out.extend_from_slice(b"null"),
-                Value::Number(n) => write_int(n, 0, out),
-                Value::Text(t) => write_string(&t, out),
+                Value::Number => {}
+                Value::Text => quote_tail(out, at),
             }
+            first = false;
         }
         out.push(b'}');
+    }
+}
+
+/// Turns the raw bytes `out[at..]` into a JSON string in place. Values are nearly always plain
+/// ASCII, which only needs its quotes; anything else is escaped by [`write_string`].
+fn quote_tail(out: &mut Vec<u8>, at: usize) {
+    let plain = out[at..]
+        .iter()
+        .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\');
+    if plain {
+        out.insert(at, b'"');
+        out.push(b'"');
+    } else {
+        let raw = out.split_off(at);
+        write_string(&raw, out);
     }
 }
 

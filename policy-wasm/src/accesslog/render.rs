@@ -3,28 +3,37 @@
 use super::flags;
 use super::format::{AddressPart, HeaderSource, Operator, PropertyKind};
 use super::time;
-use crate::attributes::{AttributeSource, HeaderMap};
+use crate::attributes::{AttributeSource, Bytes, HeaderMap};
 use alloc::vec::Vec;
 
-/// The value of one operator for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an operator wrote for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value {
-    /// Unset: `-` in TEXT, `null` in JSON.
+    /// Unset: nothing written; `-` in TEXT, `null` in JSON.
     Absent,
-    /// Text (bytes as the proxy saw them).
-    Text(Vec<u8>),
-    /// A number (JSON prints it unquoted).
-    Number(i64),
+    /// Text (bytes as the proxy saw them); JSON quotes it.
+    Text,
+    /// A number; JSON prints it unquoted.
+    Number,
 }
 
-fn text(bytes: Option<Vec<u8>>) -> Value {
+/// Appends a text value: absent or empty is unset.
+fn text(bytes: Option<Bytes<'_>>, out: &mut Vec<u8>) -> Value {
     match bytes {
-        Some(b) if !b.is_empty() => Value::Text(b),
+        Some(b) if !b.is_empty() => {
+            out.extend_from_slice(&b);
+            Value::Text
+        }
         _ => Value::Absent,
     }
 }
 
-fn header(src: &dyn AttributeSource, source: HeaderSource, name: &str) -> Option<Vec<u8>> {
+fn number(value: i64, out: &mut Vec<u8>) -> Value {
+    write_int(value, 0, out);
+    Value::Number
+}
+
+fn header<'s>(src: &'s dyn AttributeSource, source: HeaderSource, name: &str) -> Option<Bytes<'s>> {
     let map = match source {
         HeaderSource::Request => HeaderMap::RequestHeaders,
         HeaderSource::Response => HeaderMap::ResponseHeaders,
@@ -44,33 +53,41 @@ fn split_address(address: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((ip, port))
 }
 
-fn address_part(bytes: Option<Vec<u8>>, part: AddressPart) -> Value {
+fn address_part(bytes: Option<Bytes<'_>>, part: AddressPart, out: &mut Vec<u8>) -> Value {
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
         return Value::Absent;
     };
     match (split_address(&bytes), part) {
-        (Some((ip, _)), AddressPart::Ip) => Value::Text(ip.to_vec()),
+        (Some((ip, _)), AddressPart::Ip) => {
+            out.extend_from_slice(ip);
+            Value::Text
+        }
         (Some((_, port)), AddressPart::Port) => core::str::from_utf8(port)
             .ok()
             .and_then(|p| p.parse().ok())
-            .map_or(Value::Absent, Value::Number),
+            .map_or(Value::Absent, |p| number(p, out)),
         // A pipe or other non-IP address has no port.
-        (None, AddressPart::Ip) => Value::Text(bytes),
+        (None, AddressPart::Ip) => {
+            out.extend_from_slice(&bytes);
+            Value::Text
+        }
         (None, AddressPart::Port) => Value::Absent,
     }
 }
 
-/// Evaluates `operator` for the request behind `src`.
-pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
+/// Evaluates `operator` for the request behind `src`, appending its value's bytes to `out`
+/// (nothing when unset), and says what it wrote. Values go straight from the source's bytes to
+/// the record: a record has two dozen operators, and a buffer per value would cost more than
+/// the rest of its work.
+pub fn evaluate(operator: &Operator, src: &dyn AttributeSource, out: &mut Vec<u8>) -> Value {
     match operator {
         Operator::StartTime(format) => match src.property_i64(&["request", "time"]) {
             Some(nanos) => {
-                let mut out = Vec::with_capacity(24);
                 match format {
-                    None => time::format_default(nanos, &mut out),
-                    Some(f) => f.render(nanos, &mut out),
+                    None => time::format_default(nanos, out),
+                    Some(f) => f.render(nanos, out),
                 }
-                Value::Text(out)
+                Value::Text
             }
             None => Value::Absent,
         },
@@ -87,45 +104,47 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource) -> Value {
                     .and_then(|alt| header(src, *source, alt))
             });
             match value {
-                Some(mut v) => {
-                    if *without_query && let Some(q) = v.iter().position(|b| *b == b'?') {
-                        v.truncate(q);
-                    }
-                    Value::Text(v)
+                Some(v) => {
+                    let end = match without_query {
+                        true => v.iter().position(|b| *b == b'?').unwrap_or(v.len()),
+                        false => v.len(),
+                    };
+                    out.extend_from_slice(&v[..end]);
+                    Value::Text
                 }
                 None => Value::Absent,
             }
         }
         Operator::Property { path, kind } => match kind {
-            PropertyKind::Text => text(src.property(path)),
-            PropertyKind::Number => src.property_i64(path).map_or(Value::Absent, Value::Number),
-            PropertyKind::NumberOrZero => Value::Number(src.property_i64(path).unwrap_or(0)),
+            PropertyKind::Text => text(src.property(path), out),
+            PropertyKind::Number => src
+                .property_i64(path)
+                .map_or(Value::Absent, |n| number(n, out)),
+            PropertyKind::NumberOrZero => number(src.property_i64(path).unwrap_or(0), out),
         },
-        Operator::Address { path, part } => address_part(src.property(path), *part),
-        Operator::ResponseCode => {
-            Value::Number(src.property_i64(&["response", "code"]).unwrap_or(0))
-        }
+        Operator::Address { path, part } => address_part(src.property(path), *part, out),
+        Operator::ResponseCode => number(src.property_i64(&["response", "code"]).unwrap_or(0), out),
         Operator::ResponseFlags { long } => {
             let bits = src.property_i64(&["response", "flags"]).unwrap_or(0) as u64;
-            let mut out = Vec::new();
-            flags::write_codes(bits, *long, &mut out);
-            Value::Text(out)
+            flags::write_codes(bits, *long, out);
+            Value::Text
         }
         Operator::UpstreamTransportFailureReason => {
-            match src.property(&["upstream", "transport_failure_reason"]) {
-                Some(mut reason) if !reason.is_empty() => {
-                    reason
+            let start = out.len();
+            match text(src.property(&["upstream", "transport_failure_reason"]), out) {
+                Value::Text => {
+                    out[start..]
                         .iter_mut()
                         .filter(|b| **b == b' ')
                         .for_each(|b| *b = b'_');
-                    Value::Text(reason)
+                    Value::Text
                 }
-                _ => Value::Absent,
+                other => other,
             }
         }
-        Operator::BytesReceived => Value::Number(bytes_received(src)),
+        Operator::BytesReceived => number(bytes_received(src), out),
         Operator::Duration => match src.property_i64(&["request", "duration"]) {
-            Some(ns) => Value::Number(ns / 1_000_000),
+            Some(ns) => number(ns / 1_000_000, out),
             None => Value::Absent,
         },
     }

@@ -1,7 +1,7 @@
 //! TEXT records: the format string's literal text with each operator's value spliced in.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate, write_int};
+use super::render::{Value, evaluate};
 use crate::attributes::AttributeSource;
 use alloc::vec::Vec;
 
@@ -61,11 +61,8 @@ pub fn render_pieces(
             Piece::Literal(text) => out.extend_from_slice(text),
             Piece::Command(cmd) => {
                 let start = out.len();
-                match evaluate(&cmd.operator, src) {
-                    Value::Absent if omit_empty_values => {}
-                    Value::Absent => out.push(b'-'),
-                    Value::Text(t) => out.extend_from_slice(&t),
-                    Value::Number(n) => write_int(n, 0, out),
+                if evaluate(&cmd.operator, src, out) == Value::Absent && !omit_empty_values {
+                    out.push(b'-');
                 }
                 if let Some(max) = cmd.max_len {
                     out.truncate(start + max.min(out.len() - start));

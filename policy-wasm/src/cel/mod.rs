@@ -39,6 +39,13 @@ pub struct Program {
     root: Expr,
 }
 
+/// Programs compiled from the same text are the same program.
+impl PartialEq for Program {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
 impl Program {
     /// Parses `expr`. Errors carry the 1-based column and a short reason; over-long or too deeply
     /// nested expressions are errors too.

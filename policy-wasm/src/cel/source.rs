@@ -14,15 +14,15 @@ pub(crate) struct Attributes<'a> {
     pub source: &'a dyn AttributeSource,
 }
 
-fn text_or_bytes(bytes: Vec<u8>) -> Value {
-    match String::from_utf8(bytes) {
+fn text_or_bytes(bytes: &[u8]) -> Value {
+    match core::str::from_utf8(bytes) {
         Ok(s) => Value::String(Arc::from(s)),
-        Err(e) => Value::Bytes(Arc::from(e.into_bytes())),
+        Err(_) => Value::Bytes(Arc::from(bytes)),
     }
 }
 
-fn decode(ty: AttrType, bytes: Vec<u8>) -> Lookup {
-    let word = || <[u8; 8]>::try_from(bytes.as_slice()).ok();
+fn decode(ty: AttrType, bytes: &[u8]) -> Lookup {
+    let word = || <[u8; 8]>::try_from(bytes).ok();
     let v = match ty {
         AttrType::String | AttrType::Dyn | AttrType::Struct => text_or_bytes(bytes),
         AttrType::Int => match word() {
@@ -41,11 +41,11 @@ fn decode(ty: AttrType, bytes: Vec<u8>) -> Lookup {
             Some(w) => Value::Duration(i128::from(i64::from_le_bytes(w))),
             None => return Lookup::Malformed,
         },
-        AttrType::Bool => match bytes.as_slice() {
+        AttrType::Bool => match bytes {
             [b] => Value::Bool(*b != 0),
             _ => return Lookup::Malformed,
         },
-        AttrType::Headers(_) | AttrType::StringMap => match decode_pairs(&bytes) {
+        AttrType::Headers(_) | AttrType::StringMap => match decode_pairs(bytes) {
             Some(m) => m,
             None => return Lookup::Malformed,
         },
@@ -97,7 +97,7 @@ fn decode_pairs(bytes: &[u8]) -> Option<Value> {
 fn header(map: HeaderMap, source: &dyn AttributeSource, name: &str) -> Lookup {
     let lower = name.to_ascii_lowercase();
     match source.header(map, &lower) {
-        Some(v) => Lookup::Found(text_or_bytes(v)),
+        Some(v) => Lookup::Found(text_or_bytes(&v)),
         None => Lookup::Absent,
     }
 }
@@ -108,11 +108,11 @@ impl Activation for Attributes<'_> {
             // A group (`request`) cannot be read as a whole; let the caller report the name.
             Resolved::Exact(AttrType::Struct, _) => Lookup::Unbound,
             Resolved::Exact(ty, _) => match self.source.property(path) {
-                Some(bytes) => decode(ty, bytes),
+                Some(bytes) => decode(ty, &bytes),
                 None => self.derived_from_headers(path),
             },
             Resolved::Open { .. } => match self.source.property(path) {
-                Some(bytes) => Lookup::Found(text_or_bytes(bytes)),
+                Some(bytes) => Lookup::Found(text_or_bytes(&bytes)),
                 None => Lookup::Absent,
             },
             Resolved::Key(ty, _) => {
@@ -130,7 +130,7 @@ impl Activation for Attributes<'_> {
                 }
                 // Unknown names may still be host properties (Envoy falls back to filter state).
                 match self.source.property(path) {
-                    Some(bytes) => Lookup::Found(text_or_bytes(bytes)),
+                    Some(bytes) => Lookup::Found(text_or_bytes(&bytes)),
                     None => Lookup::Unbound,
                 }
             }
@@ -146,7 +146,7 @@ impl Activation for Attributes<'_> {
                 let mut full: Vec<&str> = path.to_vec();
                 full.push(key);
                 match self.source.property(&full) {
-                    Some(bytes) => Lookup::Found(text_or_bytes(bytes)),
+                    Some(bytes) => Lookup::Found(text_or_bytes(&bytes)),
                     None => Lookup::Absent,
                 }
             }
@@ -172,7 +172,7 @@ impl Attributes<'_> {
         let Some(bytes) = self.source.header(map, name) else {
             return Lookup::Absent;
         };
-        let text = text_or_bytes(bytes);
+        let text = text_or_bytes(&bytes);
         let Value::String(full) = &text else {
             return Lookup::Found(text);
         };
@@ -191,7 +191,7 @@ impl Attributes<'_> {
                 let mut full: Vec<&str> = parent.to_vec();
                 full.push(key);
                 match self.source.property(&full) {
-                    Some(bytes) => Lookup::Found(text_or_bytes(bytes)),
+                    Some(bytes) => Lookup::Found(text_or_bytes(&bytes)),
                     None => Lookup::Absent,
                 }
             }

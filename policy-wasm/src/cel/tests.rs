@@ -1,7 +1,7 @@
 //! Unit tests: parser limits, evaluation over Envoy-encoded attributes, laziness.
 
 use super::*;
-use crate::attributes::{AttributeSource, HeaderMap, encode_i64};
+use crate::attributes::{AttributeSource, Bytes, HeaderMap, encode_i64};
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use std::cell::RefCell;
@@ -29,17 +29,19 @@ impl Fake {
 }
 
 impl AttributeSource for Fake {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
         let key = path.join(".");
         self.reads.borrow_mut().push(key.clone());
-        self.props.get(&key).cloned()
+        self.props.get(&key).map(|v| Bytes::Borrowed(v.as_slice()))
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         self.reads
             .borrow_mut()
             .push(alloc::format!("header:{name}"));
-        self.headers.get(&(map as u8, name.into())).cloned()
+        self.headers
+            .get(&(map as u8, name.into()))
+            .map(|v| Bytes::Borrowed(v.as_slice()))
     }
 }
 

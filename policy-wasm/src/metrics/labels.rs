@@ -6,7 +6,7 @@ use crate::accesslog::flags::write_codes;
 use crate::attributes::{AttributeSource, HeaderMap};
 use crate::workload::Mode;
 use alloc::borrow::Cow;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// The standard labels in Istio's `STD_ISTIO_DIMENSIONS` order.
@@ -58,30 +58,31 @@ const SELF_NAMED_CLUSTERS: [&str; 5] = [
     "InboundPassthroughClusterIpv6",
 ];
 
-/// One side's workload identity (the seven labels each side has besides the principal).
+/// One side's workload identity (the seven labels each side has besides the principal). The
+/// local side is read once at configure time (owned); a request's peer borrows its attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Peer {
+pub struct Peer<'a> {
     /// Workload name.
-    pub workload: String,
+    pub workload: Cow<'a, str>,
     /// Namespace.
-    pub namespace: String,
+    pub namespace: Cow<'a, str>,
     /// `app` label.
-    pub app: String,
+    pub app: Cow<'a, str>,
     /// `version` label.
-    pub version: String,
+    pub version: Cow<'a, str>,
     /// Canonical service (`service.istio.io/canonical-name`).
-    pub canonical_service: String,
+    pub canonical_service: Cow<'a, str>,
     /// Canonical revision (`service.istio.io/canonical-revision`).
-    pub canonical_revision: String,
+    pub canonical_revision: Cow<'a, str>,
     /// Cluster id.
-    pub cluster: String,
+    pub cluster: Cow<'a, str>,
 }
 
-impl Peer {
+impl Peer<'static> {
     /// The local side from node metadata (`WORKLOAD_NAME`, `NAMESPACE`, `CLUSTER_ID`, `LABELS`).
-    pub fn from_node(attrs: &dyn AttributeSource) -> Peer {
-        let meta = |key: &str| text(attrs, &["xds", "node", "metadata", key]);
-        let label = |key: &str| text(attrs, &["xds", "node", "metadata", "LABELS", key]);
+    pub fn from_node(attrs: &dyn AttributeSource) -> Peer<'static> {
+        let meta = |key: &str| owned(text(attrs, &["xds", "node", "metadata", key]));
+        let label = |key: &str| owned(text(attrs, &["xds", "node", "metadata", "LABELS", key]));
         Peer {
             workload: meta("WORKLOAD_NAME"),
             namespace: meta("NAMESPACE"),
@@ -92,11 +93,17 @@ impl Peer {
             cluster: meta("CLUSTER_ID"),
         }
     }
+}
 
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl<'a> Peer<'a> {
     /// The peer from Istio's filter state object (`downstream_peer` / `upstream_peer`); on the
     /// client, falls back to the upstream host's `istio.workload` metadata
     /// (`workload;namespace;canonical_service;canonical_revision;cluster_id`).
-    pub fn from_peer_metadata(attrs: &dyn AttributeSource, mode: Mode) -> Peer {
+    pub fn from_peer_metadata(attrs: &'a dyn AttributeSource, mode: Mode) -> Peer<'a> {
         let key = match mode {
             Mode::Server => "downstream_peer",
             Mode::Client => "upstream_peer",
@@ -124,52 +131,70 @@ impl Peer {
                 "workload",
             ],
         );
-        let mut parts = host.split(';').map(ToString::to_string);
-        let mut next = || parts.next().unwrap_or_default();
-        let (workload, namespace, canonical_service, canonical_revision, cluster) =
-            (next(), next(), next(), next(), next());
+        let part = |i: usize| -> Cow<'a, str> {
+            match &host {
+                Cow::Borrowed(h) => Cow::Borrowed(h.split(';').nth(i).unwrap_or_default()),
+                Cow::Owned(h) => Cow::Owned(h.split(';').nth(i).unwrap_or_default().into()),
+            }
+        };
         Peer {
-            workload,
-            namespace,
-            canonical_service,
-            canonical_revision,
-            cluster,
+            workload: part(0),
+            namespace: part(1),
+            canonical_service: part(2),
+            canonical_revision: part(3),
+            cluster: part(4),
             ..Peer::default()
         }
     }
 
     /// The seven values in label order (workload, namespace, app, version, canonical service,
     /// canonical revision, cluster), principal excluded, with Istio's fallbacks applied.
-    fn values(&self) -> [&str; 7] {
+    fn into_values(self) -> [Cow<'a, str>; 7] {
         let canonical = if self.canonical_service.is_empty() {
-            &self.workload
+            self.workload.clone()
         } else {
-            &self.canonical_service
+            self.canonical_service
         };
         let revision = if self.canonical_revision.is_empty() {
-            "latest"
+            Cow::Borrowed("latest")
         } else {
-            &self.canonical_revision
+            self.canonical_revision
         };
         [
-            &self.workload,
-            &self.namespace,
-            &self.app,
-            &self.version,
+            self.workload,
+            self.namespace,
+            self.app,
+            self.version,
             canonical,
             revision,
-            &self.cluster,
+            self.cluster,
         ]
+    }
+
+    /// The same identity borrowed from this one.
+    fn borrowed(&self) -> Peer<'_> {
+        Peer {
+            workload: Cow::Borrowed(&self.workload),
+            namespace: Cow::Borrowed(&self.namespace),
+            app: Cow::Borrowed(&self.app),
+            version: Cow::Borrowed(&self.version),
+            canonical_service: Cow::Borrowed(&self.canonical_service),
+            canonical_revision: Cow::Borrowed(&self.canonical_revision),
+            cluster: Cow::Borrowed(&self.cluster),
+        }
     }
 }
 
-/// A text property; absent reads as empty, invalid UTF-8 is replaced (the bytes are reused when
-/// they are valid, which they nearly always are).
-fn text(attrs: &dyn AttributeSource, path: &[&str]) -> String {
-    match attrs.property(path).map(String::from_utf8) {
-        Some(Ok(text)) => text,
-        Some(Err(e)) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        None => String::new(),
+/// A text property; absent reads as empty, invalid UTF-8 is replaced. Valid text (nearly all of
+/// it) stays borrowed from the source.
+fn text<'s>(attrs: &'s dyn AttributeSource, path: &[&str]) -> Cow<'s, str> {
+    match attrs.property(path) {
+        Some(Cow::Borrowed(bytes)) => String::from_utf8_lossy(bytes),
+        Some(Cow::Owned(bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => Cow::Owned(text),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        },
+        None => Cow::Borrowed(""),
     }
 }
 
@@ -180,14 +205,17 @@ pub fn is_grpc(attrs: &dyn AttributeSource) -> bool {
         .is_some_and(|ct| ct.starts_with(b"application/grpc"))
 }
 
+/// The 25 standard label values of one request, in [`STANDARD_LABELS`] order.
+pub type StandardValues<'v> = [Cow<'v, str>; 25];
+
 /// Computes the 25 standard label values of one HTTP request in `mode`; `local` is this proxy's
-/// own side (read once from node metadata). Values that do not depend on the request (the local
-/// side, fixed words) are borrowed, so a request allocates only what it read.
-pub fn standard_values<'l>(
-    attrs: &dyn AttributeSource,
+/// own side (read once from node metadata). Values borrow from the request's attributes and from
+/// `local`, so a request allocates only the few it computes (numbers, flags).
+pub fn standard_values<'v>(
+    attrs: &'v dyn AttributeSource,
     mode: Mode,
-    local: &'l Peer,
-) -> Vec<Cow<'l, str>> {
+    local: &'v Peer<'_>,
+) -> StandardValues<'v> {
     let peer = Peer::from_peer_metadata(attrs, mode);
     let (source_principal, destination_principal) = match mode {
         Mode::Client => (
@@ -219,22 +247,21 @@ pub fn standard_values<'l>(
                 .unwrap_or(2),
         )
     } else {
-        String::new()
+        Cow::Borrowed("")
     };
-    let owned = |s: &str| Cow::Owned(s.to_string());
     let ([sw, sn, sa, sv, sc, sr, scl], [dw, dn, da, dv, dc, dr, dcl]) = match mode {
-        Mode::Client => (local.values().map(Cow::Borrowed), peer.values().map(owned)),
-        Mode::Server => (peer.values().map(owned), local.values().map(Cow::Borrowed)),
+        Mode::Client => (local.borrowed().into_values(), peer.into_values()),
+        Mode::Server => (peer.into_values(), local.borrowed().into_values()),
     };
     let reporter = match mode {
         Mode::Client => "source",
         Mode::Server => "destination",
     };
-    let mut out: Vec<Cow<'l, str>> = alloc::vec![
+    let mut out: StandardValues<'v> = [
         Cow::Borrowed(reporter),
         sw,
         sn,
-        Cow::Owned(source_principal),
+        source_principal,
         sa,
         sv,
         sc,
@@ -242,7 +269,7 @@ pub fn standard_values<'l>(
         scl,
         dw,
         dn,
-        Cow::Owned(destination_principal),
+        destination_principal,
         da,
         dv,
         service,
@@ -254,10 +281,8 @@ pub fn standard_values<'l>(
         Cow::Borrowed(if grpc { "grpc" } else { "http" }),
         Cow::Owned(String::from_utf8(flags).unwrap_or_default()),
         Cow::Borrowed(security),
-        Cow::Owned(decimal(
-            attrs.property_i64(&["response", "code"]).unwrap_or(0),
-        )),
-        Cow::Owned(grpc_status),
+        decimal(attrs.property_i64(&["response", "code"]).unwrap_or(0)),
+        grpc_status,
     ];
     // Every empty label reads `unknown`, except the gRPC status of a non-gRPC request.
     for value in out.iter_mut().take(24) {
@@ -269,40 +294,36 @@ pub fn standard_values<'l>(
 }
 
 /// `n` in decimal.
-fn decimal(n: i64) -> String {
+fn decimal(n: i64) -> Cow<'static, str> {
     let mut out = Vec::with_capacity(4);
     crate::accesslog::write_int(n, 0, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
-/// The 23 label values of a TCP connection in `mode`: the standard values with
-/// `request_protocol` `tcp`, without `response_code` and `grpc_response_status`.
-pub fn tcp_values<'l>(
-    attrs: &dyn AttributeSource,
+/// The label values of a TCP connection in `mode`: the standard values with `request_protocol`
+/// `tcp`; TCP metrics carry only the first [`TCP_LABELS`] (no `response_code`,
+/// `grpc_response_status`).
+pub fn tcp_values<'v>(
+    attrs: &'v dyn AttributeSource,
     mode: Mode,
-    local: &'l Peer,
-) -> Vec<Cow<'l, str>> {
+    local: &'v Peer<'_>,
+) -> StandardValues<'v> {
     let mut values = standard_values(attrs, mode, local);
     values[20] = Cow::Borrowed("tcp");
-    values.truncate(TCP_LABELS);
     values
 }
 
 /// `destination_service`, `_name`, `_namespace`: cluster metadata, self-named clusters, then the
 /// Host header (client) or the local canonical service (server, where istiod disables the Host
 /// fallback).
-fn destination_service<'l>(
-    attrs: &dyn AttributeSource,
+fn destination_service<'v>(
+    attrs: &'v dyn AttributeSource,
     mode: Mode,
-    local: &'l Peer,
-) -> (Cow<'l, str>, Cow<'l, str>, Cow<'l, str>) {
+    local: &'v Peer<'_>,
+) -> (Cow<'v, str>, Cow<'v, str>, Cow<'v, str>) {
     let cluster = text(attrs, &["xds", "cluster_name"]);
-    if SELF_NAMED_CLUSTERS.contains(&cluster.as_str()) {
-        return (
-            Cow::Owned(cluster.clone()),
-            Cow::Owned(cluster),
-            Cow::Borrowed(""),
-        );
+    if SELF_NAMED_CLUSTERS.contains(&&*cluster) {
+        return (cluster.clone(), cluster, Cow::Borrowed(""));
     }
     let service = |f: &str| {
         text(
@@ -320,25 +341,20 @@ fn destination_service<'l>(
     };
     let host = service("host");
     if !host.is_empty() {
-        return (
-            Cow::Owned(host),
-            Cow::Owned(service("name")),
-            Cow::Owned(service("namespace")),
-        );
+        return (host, service("name"), service("namespace"));
     }
     match mode {
         Mode::Client => {
             let host = text(attrs, &["request", "host"]);
-            let name = host.split('.').next().unwrap_or_default().to_string();
-            (Cow::Owned(host), Cow::Owned(name), Cow::Borrowed(""))
+            let name = match &host {
+                Cow::Borrowed(h) => Cow::Borrowed(h.split('.').next().unwrap_or_default()),
+                Cow::Owned(h) => Cow::Owned(h.split('.').next().unwrap_or_default().into()),
+            };
+            (host, name, Cow::Borrowed(""))
         }
         Mode::Server => {
-            let [_, namespace, _, _, canonical, _, _] = local.values();
-            (
-                Cow::Borrowed(canonical),
-                Cow::Borrowed(canonical),
-                Cow::Borrowed(namespace),
-            )
+            let [_, namespace, _, _, canonical, _, _] = local.borrowed().into_values();
+            (canonical.clone(), canonical, namespace)
         }
     }
 }

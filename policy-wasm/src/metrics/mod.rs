@@ -7,4 +7,4 @@ pub mod plan;
 
 pub use encode::{encode_name, stats_tag_regex};
 pub use labels::{Peer, STANDARD_LABELS, standard_values, tcp_values};
-pub use plan::{Kind, MetricPlan, MetricsPlan, Sample, TcpReport};
+pub use plan::{Kind, MetricPlan, MetricsPlan, Sample, SeriesGroup, TcpReport};

@@ -162,7 +162,7 @@ pub const GRPC_METRICS: [(IstioMetric, &str, Kind, Observation); 2] = [
 ];
 
 /// Where a label's value comes from.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum LabelSource {
     /// One of the 25 standard values (index into [`STANDARD_LABELS`]).
     Standard(usize),
@@ -171,7 +171,7 @@ pub enum LabelSource {
 }
 
 /// One output label.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Label {
     /// Prometheus label name.
     pub name: String,
@@ -190,8 +190,17 @@ pub struct MetricPlan {
     pub kind: Kind,
     /// What is recorded.
     pub observation: Observation,
+}
+
+/// Metrics of one mode that carry the same labels: one set of label values per request (and,
+/// in the filter, one cache lookup) serves them all. Without overrides the four HTTP metrics are
+/// one group.
+#[derive(Debug)]
+pub struct SeriesGroup {
     /// Labels in output order.
     pub labels: Vec<Label>,
+    /// The metrics, in the plan's order.
+    pub metrics: Vec<MetricPlan>,
 }
 
 /// One value to report: the encoded series name, its kind and the value.
@@ -209,9 +218,9 @@ pub struct Sample {
 #[derive(Debug)]
 pub struct MetricsPlan {
     /// Outbound.
-    pub client: Vec<MetricPlan>,
+    pub client: Vec<SeriesGroup>,
     /// Inbound.
-    pub server: Vec<MetricPlan>,
+    pub server: Vec<SeriesGroup>,
     /// How often open TCP connections report (Telemetry `reportingInterval`, else 5 s).
     pub reporting_interval_ms: u32,
 }
@@ -225,6 +234,9 @@ impl Default for MetricsPlan {
         }
     }
 }
+
+/// The most metrics a group can hold: every standard metric.
+pub const MAX_GROUP: usize = HTTP_METRICS.len() + GRPC_METRICS.len() + TCP_METRICS.len();
 
 impl MetricsPlan {
     /// Builds the plan from the merged metrics policies (`Effective::metrics`, identical for both
@@ -243,18 +255,24 @@ impl MetricsPlan {
             .map(|ns| (ns / 1_000_000).clamp(1, u32::MAX as i128) as u32)
             .unwrap_or(DEFAULT_REPORTING_INTERVAL_MS);
         Ok(MetricsPlan {
-            client: mode_plan(&policy.client, Mode::Client)?,
-            server: mode_plan(&policy.server, Mode::Server)?,
+            client: group_by_labels(mode_plan(&policy.client, Mode::Client)?),
+            server: group_by_labels(mode_plan(&policy.server, Mode::Server)?),
             reporting_interval_ms,
         })
     }
 
-    /// The metrics of `mode`.
-    pub fn metrics(&self, mode: Mode) -> &[MetricPlan] {
+    /// The metric groups of `mode`.
+    pub fn groups(&self, mode: Mode) -> &[SeriesGroup] {
         match mode {
             Mode::Client => &self.client,
             Mode::Server => &self.server,
         }
+    }
+
+    fn observations(&self, mode: Mode) -> impl Iterator<Item = Observation> + '_ {
+        self.groups(mode)
+            .iter()
+            .flat_map(|g| g.metrics.iter().map(|m| m.observation))
     }
 
     /// True when nothing is reported in either mode.
@@ -267,25 +285,24 @@ impl MetricsPlan {
         &self,
         mode: Mode,
         attrs: &dyn AttributeSource,
-        local: &Peer,
+        local: &Peer<'_>,
     ) -> Vec<Sample> {
         let mut out = Vec::new();
-        self.report_http(mode, attrs, local, &mut |m, values, value| {
-            out.push(m.sample(values, value))
+        self.report_http(mode, attrs, local, &mut |g, values, observed| {
+            out.extend(g.samples(values, observed))
         });
         out
     }
 
-    /// Reports one completed HTTP request in `mode` to `emit`, series by series.
+    /// Reports one completed HTTP request in `mode` to `emit`, group by group.
     pub fn report_http(
         &self,
         mode: Mode,
         attrs: &dyn AttributeSource,
-        local: &Peer,
+        local: &Peer<'_>,
         emit: &mut Emit<'_>,
     ) {
-        let metrics = self.metrics(mode);
-        if !metrics.iter().any(|m| !m.observation.is_tcp()) {
+        if !self.observations(mode).any(|o| !o.is_tcp()) {
             return;
         }
         let standard = standard_values(attrs, mode, local);
@@ -295,18 +312,19 @@ impl MetricsPlan {
         } else {
             None
         };
-        let http = |o: Observation| !o.is_tcp() && (!o.is_grpc_messages() || messages.is_some());
-        let value = |o| match (o, messages) {
-            (Observation::GrpcRequestMessages, Some((request, _))) => request,
-            (Observation::GrpcResponseMessages, Some((_, response))) => response,
-            _ => observe(o, attrs),
+        let observe = |o: Observation| match (o, messages) {
+            _ if o.is_tcp() => None,
+            (Observation::GrpcRequestMessages, Some((request, _))) => Some(request),
+            (Observation::GrpcResponseMessages, Some((_, response))) => Some(response),
+            (o, None) if o.is_grpc_messages() => None,
+            _ => Some(observe_http(o, attrs)),
         };
-        report(metrics, http, &standard, attrs, value, emit);
+        report(self.groups(mode), observe, &standard, attrs, emit);
     }
 
     /// True when `mode` reports any TCP metric.
     pub fn has_tcp(&self, mode: Mode) -> bool {
-        self.metrics(mode).iter().any(|m| m.observation.is_tcp())
+        self.observations(mode).any(Observation::is_tcp)
     }
 
     /// The samples one report of a TCP connection produces in `mode`, with encoded series names.
@@ -314,12 +332,12 @@ impl MetricsPlan {
         &self,
         mode: Mode,
         attrs: &dyn AttributeSource,
-        local: &Peer,
+        local: &Peer<'_>,
         report: &TcpReport,
     ) -> Vec<Sample> {
         let mut out = Vec::new();
-        self.report_tcp(mode, attrs, local, report, &mut |m, values, value| {
-            out.push(m.sample(values, value))
+        self.report_tcp(mode, attrs, local, report, &mut |g, values, observed| {
+            out.extend(g.samples(values, observed))
         });
         out
     }
@@ -330,7 +348,7 @@ impl MetricsPlan {
         &self,
         mode: Mode,
         attrs: &dyn AttributeSource,
-        local: &Peer,
+        local: &Peer<'_>,
         tcp: &TcpReport,
         emit: &mut Emit<'_>,
     ) {
@@ -338,52 +356,67 @@ impl MetricsPlan {
             return;
         }
         let standard = tcp_values(attrs, mode, local);
-        let include = |o: Observation| match o {
-            Observation::TcpOpened => tcp.opened,
-            Observation::TcpClosed => tcp.closed,
-            o => o.is_tcp(),
+        let observe = |o: Observation| match o {
+            Observation::TcpOpened => tcp.opened.then_some(1),
+            Observation::TcpClosed => tcp.closed.then_some(1),
+            Observation::TcpSent => Some(tcp.sent),
+            Observation::TcpReceived => Some(tcp.received),
+            _ => None,
         };
-        let value = |o| match o {
-            Observation::TcpOpened | Observation::TcpClosed => 1,
-            Observation::TcpSent => tcp.sent,
-            _ => tcp.received,
-        };
-        report(self.metrics(mode), include, &standard, attrs, value, emit);
+        report(self.groups(mode), observe, &standard, attrs, emit);
     }
 }
 
-impl MetricPlan {
-    /// The encoded series name for `values` (this metric's label values, in label order).
-    pub fn series_name(&self, values: &[&str]) -> String {
+impl SeriesGroup {
+    /// The encoded series name of `metric` (one of this group's) for `values` (the group's label
+    /// values, in label order).
+    pub fn series_name(&self, metric: &MetricPlan, values: &[&str]) -> String {
         let names = self.labels.iter().map(|l| l.name.as_str());
-        encode_name(self.short_name, names.zip(values.iter().copied()))
+        encode_name(metric.short_name, names.zip(values.iter().copied()))
     }
 
-    fn sample(&self, values: &[&str], value: u64) -> Sample {
-        Sample {
-            name: self.series_name(values),
-            kind: self.kind,
-            value,
-        }
+    fn samples<'g>(
+        &'g self,
+        values: &'g [&str],
+        observed: &'g [Option<u64>],
+    ) -> impl Iterator<Item = Sample> + 'g {
+        self.metrics
+            .iter()
+            .zip(observed)
+            .filter_map(move |(m, value)| {
+                Some(Sample {
+                    name: self.series_name(m, values),
+                    kind: m.kind,
+                    value: (*value)?,
+                })
+            })
     }
 }
 
-/// Receives one series' report: its metric, label values in the metric's label order, and the
-/// value. The values borrow from the request, so a caller keyed by them allocates nothing on a
-/// cache hit and encodes a series name ([`MetricPlan::series_name`]) only on a miss.
-pub type Emit<'e> = dyn FnMut(&MetricPlan, &[&str], u64) + 'e;
+/// Receives one group's report: the group, its label values in label order, and per metric of
+/// the group the value to report (`None`: not reported this time, e.g. `closed` on an open
+/// connection). The values borrow from the request, so a caller keyed by them allocates nothing
+/// on a cache hit and encodes a series name ([`SeriesGroup::series_name`]) only on a miss.
+pub type Emit<'e> = dyn FnMut(&SeriesGroup, &[&str], &[Option<u64>]) + 'e;
 
-/// Reports the `metrics` whose observation is `included`, labels from `standard`.
+/// Reports every group that has a metric `observe` gives a value for, labels from `standard`.
 fn report(
-    metrics: &[MetricPlan],
-    included: impl Fn(Observation) -> bool,
+    groups: &[SeriesGroup],
+    observe: impl Fn(Observation) -> Option<u64>,
     standard: &[Cow<'_, str>],
     attrs: &dyn AttributeSource,
-    value: impl Fn(Observation) -> u64,
     emit: &mut Emit<'_>,
 ) {
-    for m in metrics.iter().filter(|m| included(m.observation)) {
-        let computed: Vec<String> = m
+    for group in groups {
+        let mut observed = [None; MAX_GROUP];
+        for (slot, m) in observed.iter_mut().zip(&group.metrics) {
+            *slot = observe(m.observation);
+        }
+        let observed = &observed[..group.metrics.len().min(MAX_GROUP)];
+        if observed.iter().all(Option::is_none) {
+            continue;
+        }
+        let computed: Vec<String> = group
             .labels
             .iter()
             .filter_map(|l| match &l.source {
@@ -392,7 +425,7 @@ fn report(
             })
             .collect();
         let mut computed = computed.iter();
-        let values: Vec<&str> = m
+        let values: Vec<&str> = group
             .labels
             .iter()
             .map(|l| match l.source {
@@ -400,8 +433,24 @@ fn report(
                 LabelSource::Cel(_) => computed.next().map_or("unknown", String::as_str),
             })
             .collect();
-        emit(m, &values, value(m.observation));
+        emit(group, &values, observed);
     }
+}
+
+/// Gathers metrics with identical labels (same names, same sources, same order) into groups,
+/// keeping the plan's order of first appearance.
+fn group_by_labels(metrics: Vec<(MetricPlan, Vec<Label>)>) -> Vec<SeriesGroup> {
+    let mut groups: Vec<SeriesGroup> = Vec::new();
+    for (metric, labels) in metrics {
+        match groups.iter_mut().find(|g| g.labels == labels) {
+            Some(group) => group.metrics.push(metric),
+            None => groups.push(SeriesGroup {
+                labels,
+                metrics: alloc::vec![metric],
+            }),
+        }
+    }
+    groups
 }
 
 /// The grpc_stats filter state's key.
@@ -428,7 +477,7 @@ fn cel_value(program: &Program, attrs: &dyn AttributeSource) -> String {
     }
 }
 
-fn observe(observation: Observation, attrs: &dyn AttributeSource) -> u64 {
+fn observe_http(observation: Observation, attrs: &dyn AttributeSource) -> u64 {
     let read = |path: &[&str]| attrs.property_i64(path).unwrap_or(0).max(0) as u64;
     match observation {
         Observation::One => 1,
@@ -440,7 +489,7 @@ fn observe(observation: Observation, attrs: &dyn AttributeSource) -> u64 {
     }
 }
 
-fn mode_plan(policy: &ModeMetrics, mode: Mode) -> Result<Vec<MetricPlan>, String> {
+fn mode_plan(policy: &ModeMetrics, mode: Mode) -> Result<Vec<(MetricPlan, Vec<Label>)>, String> {
     if policy.disabled {
         return Ok(Vec::new());
     }
@@ -495,13 +544,13 @@ fn mode_plan(policy: &ModeMetrics, mode: Mode) -> Result<Vec<MetricPlan>, String
                 }),
             }
         }
-        out.push(MetricPlan {
+        let plan = MetricPlan {
             metric,
             short_name,
             kind,
             observation,
-            labels,
-        });
+        };
+        out.push((plan, labels));
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@
 //! `wit-component` into `dist/policy.component.wasm`.
 
 use exports::meshtel::policy::engine as wit;
-use policy_wasm::attributes::{AttributeSource, HeaderMap, encode_i64, encode_pairs};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap, encode_i64, encode_pairs};
 use policy_wasm::check::{self, Options, Report, Source};
 use policy_wasm::finding::{Finding, Severity};
 use policy_wasm::input::{self, InputError};
@@ -313,14 +313,14 @@ impl Request {
 }
 
 impl AttributeSource for Request {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
         self.properties
             .iter()
             .find(|(k, _)| k.iter().map(String::as_str).eq(path.iter().copied()))
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         let index = match map {
             HeaderMap::RequestHeaders => 0,
             HeaderMap::RequestTrailers => 1,
@@ -330,6 +330,6 @@ impl AttributeSource for Request {
         self.headers[index]
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 }

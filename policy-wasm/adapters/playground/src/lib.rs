@@ -5,7 +5,9 @@
 //! and the access-log records the simulated request produces through [`Plan`] — the code the
 //! proxy filter runs. No logic of its own beyond reading the form.
 
-use policy_wasm::attributes::{AttributeSource, HeaderMap, encode_i64, encode_pairs, split_path};
+use policy_wasm::attributes::{
+    AttributeSource, Bytes, HeaderMap, encode_i64, encode_pairs, split_path,
+};
 use policy_wasm::cel;
 use policy_wasm::check::{self, Options, Source};
 use policy_wasm::input::{self, InputError};
@@ -427,14 +429,14 @@ impl Request {
 }
 
 impl AttributeSource for Request {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
         self.properties
             .iter()
             .find(|(k, _)| k.iter().map(String::as_str).eq(path.iter().copied()))
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 
-    fn header(&self, map: HeaderMap, name: &str) -> Option<Vec<u8>> {
+    fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         let index = match map {
             HeaderMap::RequestHeaders => 0,
             HeaderMap::RequestTrailers => 1,
@@ -444,7 +446,7 @@ impl AttributeSource for Request {
         self.headers[index]
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Bytes::Borrowed(v.as_slice()))
     }
 }
 

@@ -2,18 +2,18 @@
 //! evaluates a CEL expression through `policy_wasm::cel`; built without, it does the same
 //! attribute reads and allocations without CEL. The size difference is what CEL costs a module.
 
-use policy_wasm::attributes::{AttributeSource, HeaderMap};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap};
 
 /// An attribute source whose answers depend on the input, so nothing is constant-folded away.
 struct Dummy(u8);
 
 impl AttributeSource for Dummy {
-    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        (path.len() == usize::from(self.0)).then(|| vec![self.0; 8])
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
+        (path.len() == usize::from(self.0)).then(|| Bytes::Owned(vec![self.0; 8]))
     }
 
-    fn header(&self, _map: HeaderMap, name: &str) -> Option<Vec<u8>> {
-        Some(name.as_bytes().to_vec())
+    fn header(&self, _map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
+        Some(Bytes::Owned(name.as_bytes().to_vec()))
     }
 }
 

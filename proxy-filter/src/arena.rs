@@ -1,0 +1,127 @@
+//! Where the host puts the data it returns: a bump arena reclaimed when the last [`Scope`] ends.
+//!
+//! Every property, header map and buffer the host returns is written into memory it gets from
+//! `proxy_on_memory_allocate`. A record reads two dozen values and the metrics twenty more; with
+//! the global allocator each one cost a `malloc` and a `free`, and the values had to be owned.
+//! Here an allocation is a pointer bump, and values are borrowed slices that live as long as the
+//! [`Scope`] they were read in: the arena rewinds only when no scope is alive, so a borrow
+//! (whose lifetime the scope bounds) can never see its bytes reused.
+
+use std::cell::RefCell;
+
+/// The first chunk's size: a typical request's values fit with room to spare.
+const FIRST_CHUNK: usize = 16 * 1024;
+/// After a rewind the arena keeps at most this much, so one huge request does not pin memory.
+const KEPT: usize = 256 * 1024;
+/// Allocations are aligned so that a host may write integers into them directly.
+const ALIGN: usize = 8;
+
+#[derive(Default)]
+struct Arena {
+    /// Chunks never move or grow once made, so pointers into them stay valid until a rewind.
+    chunks: Vec<Box<[u8]>>,
+    /// Bytes used in the last chunk.
+    used: usize,
+    /// Live scopes.
+    scopes: usize,
+}
+
+impl Arena {
+    fn allocate(&mut self, size: usize) -> *mut u8 {
+        let start = self.used.next_multiple_of(ALIGN);
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| start.checked_add(size).is_some_and(|end| end <= c.len()));
+        if !fits {
+            let last = self.chunks.last().map_or(0, |c| c.len());
+            let Some(chunk) = zeroed(size.max(last.saturating_mul(2)).max(FIRST_CHUNK)) else {
+                return core::ptr::null_mut();
+            };
+            self.chunks.push(chunk);
+            self.used = 0;
+            return self.allocate(size);
+        }
+        self.used = start + size;
+        match self.chunks.last_mut() {
+            // SAFETY: `start + size <= chunk.len()` was checked above.
+            Some(chunk) => unsafe { chunk.as_mut_ptr().add(start) },
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// Forgets every allocation; keeps one chunk as large as the biggest needed (up to [`KEPT`]).
+    fn rewind(&mut self) {
+        self.used = 0;
+        if self.chunks.len() > 1 {
+            let needed: usize = self.chunks.iter().map(|c| c.len()).sum();
+            self.chunks.clear();
+            self.chunks.extend(zeroed(needed.min(KEPT)));
+        } else if self.chunks.first().is_some_and(|c| c.len() > KEPT) {
+            self.chunks.clear();
+        }
+    }
+}
+
+/// A zeroed chunk of `size` bytes, or `None` when memory is exhausted (the host then sees a
+/// failed allocation instead of the module aborting).
+fn zeroed(size: usize) -> Option<Box<[u8]>> {
+    let mut chunk = Vec::new();
+    chunk.try_reserve_exact(size).ok()?;
+    chunk.resize(size, 0);
+    Some(chunk.into_boxed_slice())
+}
+
+thread_local! {
+    static ARENA: RefCell<Arena> = RefCell::default();
+}
+
+/// Memory for `size` bytes the host is about to return; null when there is none.
+pub fn allocate(size: usize) -> *mut u8 {
+    ARENA.with(|a| {
+        a.try_borrow_mut()
+            .map_or(core::ptr::null_mut(), |mut a| a.allocate(size))
+    })
+}
+
+/// While a scope lives, nothing allocated in the arena is reused: data the host returned during
+/// it may be borrowed for the scope's lifetime.
+pub struct Scope {
+    /// Not constructible outside [`Scope::enter`].
+    _private: (),
+}
+
+impl Scope {
+    /// Opens a scope.
+    pub fn enter() -> Scope {
+        ARENA.with(|a| {
+            if let Ok(mut a) = a.try_borrow_mut() {
+                a.scopes += 1;
+            }
+        });
+        Scope { _private: () }
+    }
+
+    /// `len` bytes at `ptr`, which the host returned in this scope (or `None` for a null pointer).
+    ///
+    /// # Safety
+    /// `ptr..ptr + len` must be memory the host wrote after allocating it from this arena while
+    /// this scope was alive.
+    pub unsafe fn returned(&self, ptr: *const u8, len: usize) -> Option<&[u8]> {
+        // SAFETY: the caller's promise; the arena keeps the bytes while `self` lives.
+        (!ptr.is_null()).then(|| unsafe { core::slice::from_raw_parts(ptr, len) })
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        ARENA.with(|a| {
+            if let Ok(mut a) = a.try_borrow_mut() {
+                a.scopes = a.scopes.saturating_sub(1);
+                if a.scopes == 0 {
+                    a.rewind();
+                }
+            }
+        });
+    }
+}
