@@ -12,8 +12,8 @@ use host_tests::proxy::{MetricKind, ProxyHost, ProxyModule};
 use std::path::PathBuf;
 use std::time::Instant;
 
-const REQUESTS: usize = 20_000;
-const RUNS: usize = 5;
+const REQUESTS: usize = 10_000;
+const RUNS: usize = 9;
 
 /// Streams per run: `MESHTEL_BENCH_REQUESTS` (e.g. a small count under `valgrind`), else
 /// [`REQUESTS`].
@@ -43,6 +43,8 @@ struct Figures {
     total: f64,
     /// The host serving the same calls (the trace replayer's whole stream).
     host_calls: f64,
+    /// The filter's own time: the median of `total - host_calls` over runs side by side.
+    guest: f64,
     /// Host calls per stream.
     calls: usize,
 }
@@ -68,21 +70,41 @@ fn config_with(providers: &str, default_providers: &str, rule: &str) -> Vec<u8> 
     .into_bytes()
 }
 
-/// Median ns per stream over `RUNS` runs of `REQUESTS` streams through `host`.
+/// ns per stream of one run of `requests()` streams through `host`.
 fn time_streams(host: &mut ProxyHost, fixture: &Fixture) -> f64 {
     let requests = requests();
-    let mut samples = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        for _ in 0..requests {
-            host.replay_http(fixture).unwrap();
-            // Keeps the host's log from growing by a record per stream over the whole run.
-            host.clear_logs();
-        }
-        samples.push(start.elapsed().as_nanos() as f64 / requests as f64);
+    let start = Instant::now();
+    for _ in 0..requests {
+        host.replay_http(fixture).unwrap();
+        // Keeps the host's log from growing by a record per stream over the whole run.
+        host.clear_logs();
     }
+    start.elapsed().as_nanos() as f64 / requests as f64
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
-    samples[RUNS / 2]
+    samples[samples.len() / 2]
+}
+
+/// Times the filter and the replay of its host calls in alternating runs, so that both see the
+/// same machine (a build on the other core slows both alike): medians of the filter's runs, of
+/// the replayer's, and of the differences between runs side by side (the guest time).
+fn time_pair(filter: &mut ProxyHost, calls: &mut ProxyHost, fixture: &Fixture) -> Figures {
+    let (mut totals, mut host_calls, mut guest) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let total = time_filter(filter, fixture);
+        let host = time_calls(calls, fixture);
+        totals.push(total);
+        host_calls.push(host);
+        guest.push(total - host);
+    }
+    Figures {
+        total: median(totals),
+        host_calls: median(host_calls),
+        guest: median(guest),
+        calls: 0,
+    }
 }
 
 /// The case `config` on `fixture`: checks that a stream writes `expect_records` records and
@@ -125,9 +147,8 @@ fn measure(
     );
     assert_eq!(calls_host.metrics().defined.len(), expect_series);
     Figures {
-        total: time_filter(&mut host, fixture),
-        host_calls: time_calls(&mut calls_host, fixture),
         calls: trace.len(),
+        ..time_pair(&mut host, &mut calls_host, fixture)
     }
 }
 
@@ -203,7 +224,11 @@ fn main() {
         ),
     ];
     let mut empty_host = ProxyHost::start(&empty, b"{}", fixture.root_properties.clone()).unwrap();
-    let empty_ns = time_streams(&mut empty_host, &fixture);
+    let empty_ns = median(
+        (0..RUNS)
+            .map(|_| time_streams(&mut empty_host, &fixture))
+            .collect(),
+    );
     let rows: Vec<(&str, Figures)> = cases
         .iter()
         .filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name))
@@ -220,7 +245,7 @@ fn main() {
     );
     let mut report = Vec::new();
     for (name, f) in rows {
-        let guest = f.total - f.host_calls;
+        let guest = f.guest;
         println!(
             "{name:<36} {:>10.0} {:>11} {:>15.0} {guest:>12.0}",
             f.total, f.calls, f.host_calls

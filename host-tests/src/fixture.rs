@@ -200,7 +200,7 @@ impl Fixture {
 
     /// The direction this stream went, as `xds.listener_direction` says.
     pub fn direction(&self) -> Option<i64> {
-        self.property_i64(&["xds", "listener_direction"])
+        self.get_i64(&policy_wasm::path!("xds", "listener_direction"))
     }
 
     /// Serialized header map `map` (proxy-wasm pair encoding).

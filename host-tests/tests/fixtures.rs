@@ -19,7 +19,10 @@ fn seed_fixture_encodes_properties_as_envoy_does() {
         f.property(&["connection", "mtls"]).as_deref(),
         Some(&[0u8][..])
     );
-    assert_eq!(f.property_i64(&["xds", "listener_direction"]), Some(2));
+    assert_eq!(
+        f.get_i64(&policy_wasm::path!("xds", "listener_direction")),
+        Some(2)
+    );
     assert_eq!(
         f.property(&["xds", "node", "metadata", "NAMESPACE"])
             .as_deref(),

@@ -29,6 +29,32 @@ pub enum HeaderMap {
     ResponseTrailers,
 }
 
+/// A property path written in the code, held as its segments joined by NUL: the serialized form
+/// proxy-wasm hosts take, so that reading it builds nothing per request. Make one with
+/// [`path!`](crate::path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Path {
+    /// The segments joined by NUL (`"request\0time"`).
+    pub joined: &'static str,
+}
+
+impl Path {
+    /// The segments (`["request", "time"]`).
+    pub fn segments(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.joined.split('\0')
+    }
+}
+
+/// A [`Path`] from its segments: `path!("request", "time")`.
+#[macro_export]
+macro_rules! path {
+    ($first:literal $(, $rest:literal)* $(,)?) => {
+        $crate::attributes::Path {
+            joined: concat!($first $(, "\0", $rest)*),
+        }
+    };
+}
+
 /// A source of request attributes. Every read may fail; a failure reads as absent.
 pub trait AttributeSource {
     /// The raw bytes of the property at `path` (segments such as `["request", "time"]`),
@@ -38,15 +64,22 @@ pub trait AttributeSource {
     /// The value of header `name` (lower case) in `map`, or `None` when absent.
     fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>>;
 
+    /// The property at a path known in advance; a source that takes serialized paths uses
+    /// [`Path::joined`] as it is.
+    fn get(&self, path: &Path) -> Option<Bytes<'_>> {
+        let segments: Vec<&str> = path.segments().collect();
+        self.property(&segments)
+    }
+
     /// A signed 64-bit property (also timestamps and durations, in ns); `None` when absent or
     /// not exactly 8 bytes.
-    fn property_i64(&self, path: &[&str]) -> Option<i64> {
-        decode_i64(&self.property(path)?)
+    fn get_i64(&self, path: &Path) -> Option<i64> {
+        decode_i64(&self.get(path)?)
     }
 
     /// A boolean property; `None` when absent or not exactly one byte.
-    fn property_bool(&self, path: &[&str]) -> Option<bool> {
-        match self.property(path)?.as_ref() {
+    fn get_bool(&self, path: &Path) -> Option<bool> {
+        match self.get(path)?.as_ref() {
             [b] => Some(*b != 0),
             _ => None,
         }
@@ -170,11 +203,15 @@ pub fn encode_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8>
     out
 }
 
-/// Parses the pair serialization of [`encode_pairs`]; `None` when the bytes are malformed.
-/// An empty buffer (or a single NUL) is an empty map.
-pub fn decode_pairs(bytes: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+/// Calls `visit` with each (key, value) of the pair serialization of [`encode_pairs`], in order,
+/// until it returns false; `None` when the bytes are malformed (the pairs before the fault have
+/// been visited). An empty buffer (or a single NUL) is an empty map.
+pub fn visit_pairs<'b>(
+    bytes: &'b [u8],
+    mut visit: impl FnMut(&'b [u8], &'b [u8]) -> bool,
+) -> Option<()> {
     if bytes.len() <= 1 {
-        return Some(Vec::new());
+        return Some(());
     }
     let word = |at: usize| -> Option<usize> {
         let b = bytes.get(at..at.checked_add(4)?)?;
@@ -183,16 +220,28 @@ pub fn decode_pairs(bytes: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
     let count = word(0)?;
     let mut sizes_at = 4usize;
     let mut data_at = count.checked_mul(8)?.checked_add(4)?;
-    let mut out = Vec::with_capacity(count.min(bytes.len() / 10));
     for _ in 0..count {
-        let (klen, vlen) = (word(sizes_at)?, word(sizes_at + 4)?);
-        sizes_at += 8;
-        let key = bytes.get(data_at..data_at.checked_add(klen)?)?.to_vec();
+        let (klen, vlen) = (word(sizes_at)?, word(sizes_at.checked_add(4)?)?);
+        sizes_at = sizes_at.checked_add(8)?;
+        let key = bytes.get(data_at..data_at.checked_add(klen)?)?;
         data_at = data_at.checked_add(klen)?.checked_add(1)?;
-        let value = bytes.get(data_at..data_at.checked_add(vlen)?)?.to_vec();
+        let value = bytes.get(data_at..data_at.checked_add(vlen)?)?;
         data_at = data_at.checked_add(vlen)?.checked_add(1)?;
-        out.push((key, value));
+        if !visit(key, value) {
+            break;
+        }
     }
+    Some(())
+}
+
+/// Parses the pair serialization of [`encode_pairs`]; `None` when the bytes are malformed.
+/// An empty buffer (or a single NUL) is an empty map.
+pub fn decode_pairs(bytes: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut out = Vec::new();
+    visit_pairs(bytes, |k, v| {
+        out.push((k.to_vec(), v.to_vec()));
+        true
+    })?;
     Some(out)
 }
 
@@ -272,6 +321,14 @@ mod tests {
         );
         assert_eq!(decode_pairs(&bytes[..bytes.len() - 2]), None);
         assert_eq!(decode_pairs(&[0xff, 0xff, 0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn paths_join_their_segments_with_nul() {
+        let p = crate::path!("xds", "node", "id");
+        assert!(p.segments().eq(["xds", "node", "id"]));
+        assert_eq!(p.joined, "xds\0node\0id");
+        assert_eq!(crate::path!("plugin_name").joined, "plugin_name");
     }
 
     #[test]

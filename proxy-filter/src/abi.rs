@@ -77,14 +77,18 @@ struct Streams {
     stream: Stream,
 }
 
-#[derive(Default)]
 struct Contexts {
     roots: Vec<(u32, Box<dyn RootContext>)>,
     streams: Vec<Streams>,
 }
 
 thread_local! {
-    static CONTEXTS: RefCell<Contexts> = RefCell::default();
+    static CONTEXTS: RefCell<Contexts> = const {
+        RefCell::new(Contexts {
+            roots: Vec::new(),
+            streams: Vec::new(),
+        })
+    };
 }
 
 /// Runs `f` on the contexts; a re-entrant call (the host never makes one) is dropped.

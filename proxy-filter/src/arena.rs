@@ -16,7 +16,6 @@ const KEPT: usize = 256 * 1024;
 /// Allocations are aligned so that a host may write integers into them directly.
 const ALIGN: usize = 8;
 
-#[derive(Default)]
 struct Arena {
     /// Chunks never move or grow once made, so pointers into them stay valid until a rewind.
     chunks: Vec<Box<[u8]>>,
@@ -27,6 +26,14 @@ struct Arena {
 }
 
 impl Arena {
+    const fn new() -> Arena {
+        Arena {
+            chunks: Vec::new(),
+            used: 0,
+            scopes: 0,
+        }
+    }
+
     fn allocate(&mut self, size: usize) -> *mut u8 {
         let start = self.used.next_multiple_of(ALIGN);
         let fits = self
@@ -73,7 +80,8 @@ fn zeroed(size: usize) -> Option<Box<[u8]>> {
 }
 
 thread_local! {
-    static ARENA: RefCell<Arena> = RefCell::default();
+    // Initialised in place (`const`): no lazy-initialisation check on each host allocation.
+    static ARENA: RefCell<Arena> = const { RefCell::new(Arena::new()) };
 }
 
 /// Memory for `size` bytes the host is about to return; null when there is none.

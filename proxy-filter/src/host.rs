@@ -5,7 +5,7 @@
 //! uses itself, with plain integer types so that an unexpected status is just a number.
 
 use crate::arena::Scope;
-use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap, Path, visit_pairs};
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
@@ -112,6 +112,11 @@ pub fn property<'s>(scope: &'s Scope, path: &[&str]) -> Option<&'s [u8]> {
         serialized[at..at + segment.len()].copy_from_slice(segment.as_bytes());
         at += segment.len() + 1;
     }
+    property_serialized(scope, serialized)
+}
+
+/// Reads a property by its serialized path (segments joined by NUL).
+pub fn property_serialized<'s>(scope: &'s Scope, serialized: &[u8]) -> Option<&'s [u8]> {
     let (mut data, mut size) = (core::ptr::null_mut(), 0usize);
     // SAFETY: input slice is live; out-pointers are valid for writes.
     let status =
@@ -186,13 +191,77 @@ fn map_id(map: HeaderMap) -> u32 {
 }
 
 /// The current stream's attributes, read through the host into the arena and borrowed from it.
-/// The request headers are fetched once, as one map, on the first read of any of them: a record
-/// reads half a dozen request headers, and one host call instead of one each is what makes it
-/// cheap.
+/// The request headers are fetched once, as one map, on the first read of any of them, and
+/// indexed: a record reads half a dozen request headers, and one host call and one parse instead
+/// of one each is what makes them cheap.
 pub struct StreamAttributes {
     scope: Scope,
-    /// The serialized request header pairs; `Some(None)` when the host had none to give.
-    request_headers: OnceCell<Option<&'static [u8]>>,
+    /// The request headers; `None` when the host had none to give.
+    request_headers: OnceCell<Option<Headers>>,
+}
+
+/// Header pairs indexed this far; a stream with more (rare) scans the rest in place.
+const INDEXED: usize = 32;
+
+/// One header map as returned by the host, with its first [`INDEXED`] pairs as slices.
+///
+/// The slices point into the arena, which keeps them until the [`Scope`] of the
+/// [`StreamAttributes`] holding this ends; the `'static` never escapes: lookups hand them out
+/// borrowed from the attributes.
+struct Headers {
+    raw: &'static [u8],
+    pairs: [(&'static [u8], &'static [u8]); INDEXED],
+    len: usize,
+    /// Every pair is in `pairs` (the map is well-formed and short enough).
+    complete: bool,
+}
+
+impl Headers {
+    fn new(raw: &'static [u8]) -> Headers {
+        let mut headers = Headers {
+            raw,
+            pairs: [(&[], &[]); INDEXED],
+            len: 0,
+            complete: false,
+        };
+        let mut overflow = false;
+        let parsed = visit_pairs(raw, |k, v| {
+            overflow = headers.len == INDEXED;
+            if !overflow {
+                headers.pairs[headers.len] = (k, v);
+                headers.len += 1;
+            }
+            !overflow
+        });
+        headers.complete = parsed.is_some() && !overflow;
+        headers
+    }
+
+    /// The first value of `name` (compared without regard to ASCII case, as hosts do):
+    /// `Some(None)` when absent, `None` when the map is malformed before it is found.
+    fn find(&self, name: &str) -> Option<Option<&[u8]>> {
+        let name = name.as_bytes();
+        let same = |key: &[u8]| key.len() == name.len() && key.eq_ignore_ascii_case(name);
+        if self.complete {
+            // A plain loop (at opt-level "z" an iterator adapter costs a call per pair). Envoy's
+            // keys are lower case, as the names asked for are: an exact match is tried first,
+            // the case-folding one only for a key that differs.
+            for (key, value) in &self.pairs[..self.len] {
+                if key.len() == name.len() && (*key == name || key.eq_ignore_ascii_case(name)) {
+                    return Some(Some(value));
+                }
+            }
+            return Some(None);
+        }
+        let mut found = None;
+        visit_pairs(self.raw, |k, v| {
+            if same(k) {
+                found = Some(v);
+            }
+            found.is_none()
+        })?;
+        Some(found)
+    }
 }
 
 impl StreamAttributes {
@@ -204,13 +273,15 @@ impl StreamAttributes {
         }
     }
 
-    fn request_headers(&self) -> Option<&[u8]> {
-        *self.request_headers.get_or_init(|| {
-            // SAFETY (lifetime): the pairs live in the arena until `self.scope` ends, and the
-            // `'static` never escapes: this accessor hands them out borrowed from `self`.
-            header_pairs(&self.scope, HeaderMap::RequestHeaders)
-                .map(|p| unsafe { core::slice::from_raw_parts(p.as_ptr(), p.len()) })
-        })
+    fn request_headers(&self) -> Option<&Headers> {
+        self.request_headers
+            .get_or_init(|| {
+                let raw = header_pairs(&self.scope, HeaderMap::RequestHeaders)?;
+                // SAFETY: see `Headers`: the bytes stay in the arena while `self.scope` lives.
+                let raw = unsafe { core::slice::from_raw_parts(raw.as_ptr(), raw.len()) };
+                Some(Headers::new(raw))
+            })
+            .as_ref()
     }
 }
 
@@ -219,40 +290,17 @@ impl AttributeSource for StreamAttributes {
         property(&self.scope, path).map(Cow::Borrowed)
     }
 
+    fn get(&self, path: &Path) -> Option<Bytes<'_>> {
+        property_serialized(&self.scope, path.joined.as_bytes()).map(Cow::Borrowed)
+    }
+
     fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
         if map == HeaderMap::RequestHeaders {
             // Malformed pairs (never seen from a real host) fall back to the single read.
-            if let Some(found) = self.request_headers().and_then(|p| find_pair(p, name)) {
+            if let Some(found) = self.request_headers().and_then(|h| h.find(name)) {
                 return found.map(Cow::Borrowed);
             }
         }
         header(&self.scope, map, name).map(Cow::Borrowed)
     }
-}
-
-/// The first value of header `name` (compared without regard to ASCII case, as hosts do) in
-/// serialized pairs: `Some(None)` when absent, `None` when the bytes are malformed.
-fn find_pair<'p>(pairs: &'p [u8], name: &str) -> Option<Option<&'p [u8]>> {
-    let word = |at: usize| -> Option<usize> {
-        let b = pairs.get(at..at.checked_add(4)?)?;
-        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
-    };
-    if pairs.len() <= 1 {
-        return Some(None);
-    }
-    let count = word(0)?;
-    let mut sizes_at = 4usize;
-    let mut data_at = count.checked_mul(8)?.checked_add(4)?;
-    for _ in 0..count {
-        let (key_len, value_len) = (word(sizes_at)?, word(sizes_at.checked_add(4)?)?);
-        sizes_at = sizes_at.checked_add(8)?;
-        let key = pairs.get(data_at..data_at.checked_add(key_len)?)?;
-        data_at = data_at.checked_add(key_len)?.checked_add(1)?;
-        let value = pairs.get(data_at..data_at.checked_add(value_len)?)?;
-        data_at = data_at.checked_add(value_len)?.checked_add(1)?;
-        if key.eq_ignore_ascii_case(name.as_bytes()) {
-            return Some(Some(value));
-        }
-    }
-    Some(None)
 }

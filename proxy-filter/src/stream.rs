@@ -4,6 +4,7 @@ use crate::abi::HttpContext;
 use crate::host::{self, LEVEL_INFO, StreamAttributes};
 use crate::metrics::Reporter;
 use policy_wasm::attributes::AttributeSource;
+use policy_wasm::path;
 use policy_wasm::plan::Plan;
 use policy_wasm::workload::Mode;
 use std::cell::RefCell;
@@ -11,7 +12,7 @@ use std::rc::Rc;
 
 thread_local! {
     /// The record being written, kept between requests so that a record allocates nothing.
-    static RECORD: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(1024));
+    static RECORD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A record buffer grown past this by one huge request is given back afterwards.
@@ -27,7 +28,7 @@ pub fn write_records(plan: &Plan, mode: Mode, attrs: &dyn AttributeSource) {
             host::log(LEVEL_INFO, record)
         });
         if buffer.capacity() > RECORD_KEPT {
-            *buffer = Vec::with_capacity(1024);
+            *buffer = Vec::new();
         }
     });
 }
@@ -52,7 +53,7 @@ impl HttpContext for Stream {
         // The direction is per listener, so per request: 1 inbound (SERVER), else CLIENT.
         let mode = Mode::from_listener_direction(
             attrs
-                .property_i64(&["xds", "listener_direction"])
+                .get_i64(&path!("xds", "listener_direction"))
                 .unwrap_or(0),
         );
         write_records(plan, mode, &attrs);

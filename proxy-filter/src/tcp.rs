@@ -5,8 +5,9 @@
 use crate::abi::{CONTINUE, StreamContext};
 use crate::host::StreamAttributes;
 use crate::metrics::Reporter;
-use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap};
+use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap, Path};
 use policy_wasm::metrics::TcpReport;
+use policy_wasm::path;
 use policy_wasm::plan::Plan;
 use policy_wasm::workload::Mode;
 use std::borrow::Cow;
@@ -26,13 +27,13 @@ unsafe extern "C" {
 /// connection's duration so far).
 struct ConnectionAttributes(StreamAttributes);
 
-impl AttributeSource for ConnectionAttributes {
-    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
-        let value = self.0.property(path);
-        if value.is_some() || path != ["request", "duration"] {
+impl ConnectionAttributes {
+    /// `value` as read, or for an absent `request.duration` the time since `request.time`.
+    fn or_duration<'a>(&'a self, value: Option<Bytes<'a>>, is_duration: bool) -> Option<Bytes<'a>> {
+        if value.is_some() || !is_duration {
             return value;
         }
-        let start = self.0.property_i64(&["request", "time"])?;
+        let start = self.0.get_i64(&path!("request", "time"))?;
         let mut now = 0u64;
         // SAFETY: the out-pointer is valid for writes.
         if unsafe { proxy_get_current_time_nanoseconds(&mut now) } != 0 {
@@ -40,6 +41,16 @@ impl AttributeSource for ConnectionAttributes {
         }
         let duration = (now as i64).saturating_sub(start).max(0);
         Some(Cow::Owned(duration.to_le_bytes().to_vec()))
+    }
+}
+
+impl AttributeSource for ConnectionAttributes {
+    fn property(&self, path: &[&str]) -> Option<Bytes<'_>> {
+        self.or_duration(self.0.property(path), path == ["request", "duration"])
+    }
+
+    fn get(&self, path: &Path) -> Option<Bytes<'_>> {
+        self.or_duration(self.0.get(path), *path == path!("request", "duration"))
     }
 
     fn header(&self, map: HeaderMap, name: &str) -> Option<Bytes<'_>> {
@@ -106,7 +117,7 @@ impl Connection {
 fn mode(attrs: &dyn AttributeSource) -> Mode {
     Mode::from_listener_direction(
         attrs
-            .property_i64(&["xds", "listener_direction"])
+            .get_i64(&path!("xds", "listener_direction"))
             .unwrap_or(0),
     )
 }
@@ -136,7 +147,7 @@ pub fn report_open(metrics: &Reporter, open: &Connections) {
             continue;
         }
         if StreamAttributes::new()
-            .property(&["upstream", "address"])
+            .get(&path!("upstream", "address"))
             .is_none()
         {
             continue;

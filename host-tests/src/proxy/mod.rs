@@ -559,6 +559,9 @@ impl FromResult for i32 {
 impl Fixture {
     /// `request.time` in ns, used as the host clock while the stream replays.
     pub fn property_time_ns(&self) -> Option<i64> {
-        policy_wasm::attributes::AttributeSource::property_i64(self, &["request", "time"])
+        policy_wasm::attributes::AttributeSource::get_i64(
+            self,
+            &policy_wasm::path!("request", "time"),
+        )
     }
 }

@@ -49,7 +49,7 @@ pub fn write_codes(bits: u64, long: bool, out: &mut alloc::vec::Vec<u8>) {
             if !first {
                 out.push(b',');
             }
-            out.extend_from_slice(code.as_bytes());
+            super::render::put(out, code.as_bytes());
             first = false;
         }
     }

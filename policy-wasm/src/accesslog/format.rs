@@ -1,6 +1,8 @@
 //! Parsing Envoy format strings (`[%START_TIME%] "%REQ(:METHOD)% …"`) into literal text and
 //! command operators, and compiling operators into what the filter can serve.
 
+use crate::attributes::Path;
+use crate::path;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use thiserror::Error;
@@ -92,14 +94,14 @@ pub enum Operator {
     /// An operator read straight from one property.
     Property {
         /// Property path.
-        path: &'static [&'static str],
+        path: Path,
         /// How the value prints.
         kind: PropertyKind,
     },
     /// Part of an address property.
     Address {
         /// Property path holding `ip:port`.
-        path: &'static [&'static str],
+        path: Path,
         /// What to print.
         part: AddressPart,
     },
@@ -119,152 +121,156 @@ pub enum Operator {
 }
 
 /// Operators served by reading one property, by name.
-const PROPERTY_OPERATORS: &[(&str, &[&str], PropertyKind)] = &[
-    ("PROTOCOL", &["request", "protocol"], PropertyKind::Text),
+const PROPERTY_OPERATORS: &[(&str, Path, PropertyKind)] = &[
+    ("PROTOCOL", path!("request", "protocol"), PropertyKind::Text),
     (
         "RESPONSE_CODE_DETAILS",
-        &["response", "code_details"],
+        path!("response", "code_details"),
         PropertyKind::Text,
     ),
     (
         "CONNECTION_TERMINATION_DETAILS",
-        &["connection", "termination_details"],
+        path!("connection", "termination_details"),
         PropertyKind::Text,
     ),
     (
         "BYTES_SENT",
-        &["response", "size"],
+        path!("response", "size"),
         PropertyKind::NumberOrZero,
     ),
     (
         "UPSTREAM_HOST",
-        &["upstream", "address"],
+        path!("upstream", "address"),
         PropertyKind::Text,
     ),
     (
         "UPSTREAM_REMOTE_ADDRESS",
-        &["upstream", "address"],
+        path!("upstream", "address"),
         PropertyKind::Text,
     ),
     (
         "UPSTREAM_CLUSTER_RAW",
-        &["xds", "cluster_name"],
+        path!("xds", "cluster_name"),
         PropertyKind::Text,
     ),
     (
         "UPSTREAM_LOCAL_ADDRESS",
-        &["upstream", "local_address"],
+        path!("upstream", "local_address"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_LOCAL_ADDRESS",
-        &["destination", "address"],
+        path!("destination", "address"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_REMOTE_ADDRESS",
-        &["source", "address"],
+        path!("source", "address"),
         PropertyKind::Text,
     ),
     (
         "REQUESTED_SERVER_NAME",
-        &["connection", "requested_server_name"],
+        path!("connection", "requested_server_name"),
         PropertyKind::Text,
     ),
-    ("ROUTE_NAME", &["xds", "route_name"], PropertyKind::Text),
-    ("CONNECTION_ID", &["connection", "id"], PropertyKind::Number),
+    ("ROUTE_NAME", path!("xds", "route_name"), PropertyKind::Text),
+    (
+        "CONNECTION_ID",
+        path!("connection", "id"),
+        PropertyKind::Number,
+    ),
     (
         "UPSTREAM_REQUEST_ATTEMPT_COUNT",
-        &["upstream", "request_attempt_count"],
+        path!("upstream", "request_attempt_count"),
         PropertyKind::Number,
     ),
     (
         "DOWNSTREAM_TLS_VERSION",
-        &["connection", "tls_version"],
+        path!("connection", "tls_version"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_PEER_URI_SAN",
-        &["connection", "uri_san_peer_certificate"],
+        path!("connection", "uri_san_peer_certificate"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_LOCAL_URI_SAN",
-        &["connection", "uri_san_local_certificate"],
+        path!("connection", "uri_san_local_certificate"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_PEER_SUBJECT",
-        &["connection", "subject_peer_certificate"],
+        path!("connection", "subject_peer_certificate"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_LOCAL_SUBJECT",
-        &["connection", "subject_local_certificate"],
+        path!("connection", "subject_local_certificate"),
         PropertyKind::Text,
     ),
     (
         "DOWNSTREAM_PEER_FINGERPRINT_256",
-        &["connection", "sha256_peer_certificate_digest"],
+        path!("connection", "sha256_peer_certificate_digest"),
         PropertyKind::Text,
     ),
     (
         "UPSTREAM_TLS_VERSION",
-        &["upstream", "tls_version"],
+        path!("upstream", "tls_version"),
         PropertyKind::Text,
     ),
     (
         "REQUEST_HEADERS_BYTES",
-        &["request", "headers_bytes"],
+        path!("request", "headers_bytes"),
         PropertyKind::NumberOrZero,
     ),
     (
         "RESPONSE_HEADERS_BYTES",
-        &["response", "headers_bytes"],
+        path!("response", "headers_bytes"),
         PropertyKind::NumberOrZero,
     ),
 ];
 
 /// Operators that print part of an address property, by name.
-const ADDRESS_OPERATORS: &[(&str, &[&str], AddressPart)] = &[
+const ADDRESS_OPERATORS: &[(&str, Path, AddressPart)] = &[
     (
         "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
-        &["source", "address"],
+        path!("source", "address"),
         AddressPart::Ip,
     ),
     (
         "DOWNSTREAM_REMOTE_PORT",
-        &["source", "address"],
+        path!("source", "address"),
         AddressPart::Port,
     ),
     (
         "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
-        &["destination", "address"],
+        path!("destination", "address"),
         AddressPart::Ip,
     ),
     (
         "DOWNSTREAM_LOCAL_PORT",
-        &["destination", "address"],
+        path!("destination", "address"),
         AddressPart::Port,
     ),
     (
         "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
-        &["upstream", "local_address"],
+        path!("upstream", "local_address"),
         AddressPart::Ip,
     ),
     (
         "UPSTREAM_LOCAL_PORT",
-        &["upstream", "local_address"],
+        path!("upstream", "local_address"),
         AddressPart::Port,
     ),
     (
         "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
-        &["upstream", "address"],
+        path!("upstream", "address"),
         AddressPart::Ip,
     ),
     (
         "UPSTREAM_REMOTE_PORT",
-        &["upstream", "address"],
+        path!("upstream", "address"),
         AddressPart::Port,
     ),
 ];
@@ -327,13 +333,19 @@ fn compile(body: &str) -> Result<Command, FormatError> {
     };
     if let Some((_, path, kind)) = PROPERTY_OPERATORS.iter().find(|(n, _, _)| *n == name) {
         return Ok(Command {
-            operator: no_arg(Operator::Property { path, kind: *kind })?,
+            operator: no_arg(Operator::Property {
+                path: *path,
+                kind: *kind,
+            })?,
             max_len,
         });
     }
     if let Some((_, path, part)) = ADDRESS_OPERATORS.iter().find(|(n, _, _)| *n == name) {
         return Ok(Command {
-            operator: no_arg(Operator::Address { path, part: *part })?,
+            operator: no_arg(Operator::Address {
+                path: *path,
+                part: *part,
+            })?,
             max_len,
         });
     }

@@ -4,6 +4,7 @@ use super::flags;
 use super::format::{AddressPart, HeaderSource, Operator, PropertyKind};
 use super::time;
 use crate::attributes::{AttributeSource, Bytes, HeaderMap};
+use crate::path;
 use alloc::vec::Vec;
 
 /// What an operator wrote for one request.
@@ -21,7 +22,7 @@ pub enum Value {
 fn text(bytes: Option<Bytes<'_>>, out: &mut Vec<u8>) -> Value {
     match bytes {
         Some(b) if !b.is_empty() => {
-            out.extend_from_slice(&b);
+            put(out, &b);
             Value::Text
         }
         _ => Value::Absent,
@@ -59,7 +60,7 @@ fn address_part(bytes: Option<Bytes<'_>>, part: AddressPart, out: &mut Vec<u8>) 
     };
     match (split_address(&bytes), part) {
         (Some((ip, _)), AddressPart::Ip) => {
-            out.extend_from_slice(ip);
+            put(out, ip);
             Value::Text
         }
         (Some((_, port)), AddressPart::Port) => core::str::from_utf8(port)
@@ -68,7 +69,7 @@ fn address_part(bytes: Option<Bytes<'_>>, part: AddressPart, out: &mut Vec<u8>) 
             .map_or(Value::Absent, |p| number(p, out)),
         // A pipe or other non-IP address has no port.
         (None, AddressPart::Ip) => {
-            out.extend_from_slice(&bytes);
+            put(out, &bytes);
             Value::Text
         }
         (None, AddressPart::Port) => Value::Absent,
@@ -81,7 +82,7 @@ fn address_part(bytes: Option<Bytes<'_>>, part: AddressPart, out: &mut Vec<u8>) 
 /// the rest of its work.
 pub fn evaluate(operator: &Operator, src: &dyn AttributeSource, out: &mut Vec<u8>) -> Value {
     match operator {
-        Operator::StartTime(format) => match src.property_i64(&["request", "time"]) {
+        Operator::StartTime(format) => match src.get_i64(&path!("request", "time")) {
             Some(nanos) => {
                 match format {
                     None => time::format_default(nanos, out),
@@ -109,29 +110,27 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource, out: &mut Vec<u8
                         true => v.iter().position(|b| *b == b'?').unwrap_or(v.len()),
                         false => v.len(),
                     };
-                    out.extend_from_slice(&v[..end]);
+                    put(out, &v[..end]);
                     Value::Text
                 }
                 None => Value::Absent,
             }
         }
         Operator::Property { path, kind } => match kind {
-            PropertyKind::Text => text(src.property(path), out),
-            PropertyKind::Number => src
-                .property_i64(path)
-                .map_or(Value::Absent, |n| number(n, out)),
-            PropertyKind::NumberOrZero => number(src.property_i64(path).unwrap_or(0), out),
+            PropertyKind::Text => text(src.get(path), out),
+            PropertyKind::Number => src.get_i64(path).map_or(Value::Absent, |n| number(n, out)),
+            PropertyKind::NumberOrZero => number(src.get_i64(path).unwrap_or(0), out),
         },
-        Operator::Address { path, part } => address_part(src.property(path), *part, out),
-        Operator::ResponseCode => number(src.property_i64(&["response", "code"]).unwrap_or(0), out),
+        Operator::Address { path, part } => address_part(src.get(path), *part, out),
+        Operator::ResponseCode => number(src.get_i64(&path!("response", "code")).unwrap_or(0), out),
         Operator::ResponseFlags { long } => {
-            let bits = src.property_i64(&["response", "flags"]).unwrap_or(0) as u64;
+            let bits = src.get_i64(&path!("response", "flags")).unwrap_or(0) as u64;
             flags::write_codes(bits, *long, out);
             Value::Text
         }
         Operator::UpstreamTransportFailureReason => {
             let start = out.len();
-            match text(src.property(&["upstream", "transport_failure_reason"]), out) {
+            match text(src.get(&path!("upstream", "transport_failure_reason")), out) {
                 Value::Text => {
                     out[start..]
                         .iter_mut()
@@ -143,7 +142,7 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource, out: &mut Vec<u8
             }
         }
         Operator::BytesReceived => number(bytes_received(src), out),
-        Operator::Duration => match src.property_i64(&["request", "duration"]) {
+        Operator::Duration => match src.get_i64(&path!("request", "duration")) {
             Some(ns) => number(ns / 1_000_000, out),
             None => Value::Absent,
         },
@@ -152,12 +151,29 @@ pub fn evaluate(operator: &Operator, src: &dyn AttributeSource, out: &mut Vec<u8
 
 /// Body bytes received: the request's wire size less its headers, else its body size.
 fn bytes_received(src: &dyn AttributeSource) -> i64 {
-    let total = src.property_i64(&["request", "total_size"]);
-    let headers = src.property_i64(&["request", "headers_bytes"]);
+    let total = src.get_i64(&path!("request", "total_size"));
+    let headers = src.get_i64(&path!("request", "headers_bytes"));
     match (total, headers) {
         // `headers_bytes` is unsigned: read as i64 a huge value is negative, and `t - h` overflows.
         (Some(t), Some(h)) if h >= 0 && t >= h => t - h,
-        _ => src.property_i64(&["request", "size"]).unwrap_or(0),
+        _ => src.get_i64(&path!("request", "size")).unwrap_or(0),
+    }
+}
+
+/// Appends `bytes` to `out`. Records are written in dozens of small pieces into a buffer with
+/// room to spare; `extend_from_slice` costs three calls a piece at opt-level "z", this a check
+/// and a copy.
+#[inline(always)]
+pub(crate) fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    let len = out.len();
+    if out.capacity() - len < bytes.len() {
+        out.reserve(bytes.len());
+    }
+    // SAFETY: the reserve above leaves room for `bytes` after `len`; the regions are distinct
+    // (`bytes` cannot borrow `out`, which is borrowed mutably).
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().add(len), bytes.len());
+        out.set_len(len + bytes.len());
     }
 }
 
@@ -168,11 +184,19 @@ pub fn write_int(value: i64, width: usize, out: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = value.unsigned_abs();
-    loop {
+    // Wasm has no 64-bit multiply-high, so a 64-bit division by 10 stays a division; a 32-bit
+    // one becomes a multiply, and nearly every number a record prints fits 32 bits.
+    while rest > u64::from(u32::MAX) {
         at -= 1;
         digits[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
-        if rest == 0 {
+    }
+    let mut small = rest as u32;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (small % 10) as u8;
+        small /= 10;
+        if small == 0 {
             break;
         }
     }
@@ -181,8 +205,10 @@ pub fn write_int(value: i64, width: usize, out: &mut Vec<u8>) {
         out.push(b'-');
     }
     let zeros = width.saturating_sub(digits.len() - at + sign);
-    out.resize(out.len() + zeros, b'0');
-    out.extend_from_slice(&digits[at..]);
+    if zeros > 0 {
+        out.resize(out.len() + zeros, b'0');
+    }
+    put(out, &digits[at..]);
 }
 
 #[cfg(test)]

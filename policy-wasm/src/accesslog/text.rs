@@ -1,7 +1,7 @@
 //! TEXT records: the format string's literal text with each operator's value spliced in.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate};
+use super::render::{Value, evaluate, put};
 use crate::attributes::AttributeSource;
 use alloc::vec::Vec;
 
@@ -58,7 +58,7 @@ pub fn render_pieces(
 ) {
     for piece in pieces {
         match piece {
-            Piece::Literal(text) => out.extend_from_slice(text),
+            Piece::Literal(text) => put(out, text),
             Piece::Command(cmd) => {
                 let start = out.len();
                 if evaluate(&cmd.operator, src, out) == Value::Absent && !omit_empty_values {

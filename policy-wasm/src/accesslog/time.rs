@@ -56,20 +56,23 @@ fn push_num(out: &mut Vec<u8>, value: i64, width: usize) {
 /// Envoy's default `%START_TIME%` rendering: `YYYY-MM-DDTHH:MM:SS.mmmZ`, milliseconds truncated.
 pub fn format_default(nanos: i64, out: &mut Vec<u8>) {
     let c = Civil::from_unix_nanos(nanos);
-    push_num(out, c.year, 4);
-    out.push(b'-');
-    push_num(out, c.month.into(), 2);
-    out.push(b'-');
-    push_num(out, c.day.into(), 2);
-    out.push(b'T');
-    push_num(out, c.hour.into(), 2);
-    out.push(b':');
-    push_num(out, c.minute.into(), 2);
-    out.push(b':');
-    push_num(out, c.second.into(), 2);
-    out.push(b'.');
-    push_num(out, (c.nanos / 1_000_000).into(), 3);
-    out.push(b'Z');
+    // Every field has a fixed width (i64 nanoseconds span the years 1677 to 2262): the line is
+    // filled in place and appended at once.
+    let mut line = *b"0000-00-00T00:00:00.000Z";
+    let mut digits = |at: usize, width: usize, mut value: u32| {
+        for i in (at..at + width).rev() {
+            line[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    digits(0, 4, c.year as u32);
+    digits(5, 2, c.month);
+    digits(8, 2, c.day);
+    digits(11, 2, c.hour);
+    digits(14, 2, c.minute);
+    digits(17, 2, c.second);
+    digits(20, 3, c.nanos / 1_000_000);
+    super::render::put(out, &line);
 }
 
 /// One piece of a `%START_TIME(...)%` format.
@@ -290,5 +293,16 @@ mod tests {
         out.clear();
         format_default(951_782_400_000_000_000, &mut out); // 2000-02-29
         assert_eq!(out, b"2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_extremes_of_i64_nanoseconds_have_four_digit_years() {
+        // Known values (the range of Go's and Envoy's int64-nanosecond clocks).
+        let mut out = Vec::new();
+        format_default(i64::MIN, &mut out);
+        assert_eq!(out, b"1677-09-21T00:12:43.145Z");
+        out.clear();
+        format_default(i64::MAX, &mut out);
+        assert_eq!(out, b"2262-04-11T23:47:16.854Z");
     }
 }

@@ -3,7 +3,8 @@
 //! fallbacks.
 
 use crate::accesslog::flags::write_codes;
-use crate::attributes::{AttributeSource, HeaderMap};
+use crate::attributes::{AttributeSource, Bytes, HeaderMap, Path};
+use crate::path;
 use crate::workload::Mode;
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -81,8 +82,12 @@ pub struct Peer<'a> {
 impl Peer<'static> {
     /// The local side from node metadata (`WORKLOAD_NAME`, `NAMESPACE`, `CLUSTER_ID`, `LABELS`).
     pub fn from_node(attrs: &dyn AttributeSource) -> Peer<'static> {
-        let meta = |key: &str| owned(text(attrs, &["xds", "node", "metadata", key]));
-        let label = |key: &str| owned(text(attrs, &["xds", "node", "metadata", "LABELS", key]));
+        let meta = |key: &str| owned(text(attrs.property(&["xds", "node", "metadata", key])));
+        let label = |key: &str| {
+            owned(text(
+                attrs.property(&["xds", "node", "metadata", "LABELS", key]),
+            ))
+        };
         Peer {
             workload: meta("WORKLOAD_NAME"),
             namespace: meta("NAMESPACE"),
@@ -104,33 +109,38 @@ impl<'a> Peer<'a> {
     /// client, falls back to the upstream host's `istio.workload` metadata
     /// (`workload;namespace;canonical_service;canonical_revision;cluster_id`).
     pub fn from_peer_metadata(attrs: &'a dyn AttributeSource, mode: Mode) -> Peer<'a> {
-        let key = match mode {
-            Mode::Server => "downstream_peer",
-            Mode::Client => "upstream_peer",
-        };
-        let field = |f: &str| text(attrs, &["filter_state", key, f]);
+        let [
+            workload,
+            namespace,
+            app,
+            version,
+            service,
+            revision,
+            cluster,
+        ] = match mode {
+            Mode::Server => &DOWNSTREAM_PEER,
+            Mode::Client => &UPSTREAM_PEER,
+        }
+        .map(|path| text(attrs.get(&path)));
         let peer = Peer {
-            workload: field("workload"),
-            namespace: field("namespace"),
-            app: field("app"),
-            version: field("version"),
-            canonical_service: field("service"),
-            canonical_revision: field("revision"),
-            cluster: field("cluster"),
+            workload,
+            namespace,
+            app,
+            version,
+            canonical_service: service,
+            canonical_revision: revision,
+            cluster,
         };
         if peer != Peer::default() || mode == Mode::Server {
             return peer;
         }
-        let host = text(
-            attrs,
-            &[
-                "xds",
-                "upstream_host_metadata",
-                "filter_metadata",
-                "istio",
-                "workload",
-            ],
-        );
+        let host = text(attrs.get(&path!(
+            "xds",
+            "upstream_host_metadata",
+            "filter_metadata",
+            "istio",
+            "workload"
+        )));
         let part = |i: usize| -> Cow<'a, str> {
             match &host {
                 Cow::Borrowed(h) => Cow::Borrowed(h.split(';').nth(i).unwrap_or_default()),
@@ -185,10 +195,10 @@ impl<'a> Peer<'a> {
     }
 }
 
-/// A text property; absent reads as empty, invalid UTF-8 is replaced. Valid text (nearly all of
-/// it) stays borrowed from the source.
-fn text<'s>(attrs: &'s dyn AttributeSource, path: &[&str]) -> Cow<'s, str> {
-    match attrs.property(path) {
+/// A text property's value; absent reads as empty, invalid UTF-8 is replaced. Valid text
+/// (nearly all of it) stays borrowed from the source.
+fn text(value: Option<Bytes<'_>>) -> Cow<'_, str> {
+    match value {
         Some(Cow::Borrowed(bytes)) => String::from_utf8_lossy(bytes),
         Some(Cow::Owned(bytes)) => match String::from_utf8(bytes) {
             Ok(text) => Cow::Owned(text),
@@ -197,6 +207,60 @@ fn text<'s>(attrs: &'s dyn AttributeSource, path: &[&str]) -> Cow<'s, str> {
         None => Cow::Borrowed(""),
     }
 }
+
+/// Istio's peer metadata fields in filter state, in [`Peer`] order (workload, namespace, app,
+/// version, service, revision, cluster), for the inbound side's downstream peer ...
+const DOWNSTREAM_PEER: [Path; 7] = [
+    path!("filter_state", "downstream_peer", "workload"),
+    path!("filter_state", "downstream_peer", "namespace"),
+    path!("filter_state", "downstream_peer", "app"),
+    path!("filter_state", "downstream_peer", "version"),
+    path!("filter_state", "downstream_peer", "service"),
+    path!("filter_state", "downstream_peer", "revision"),
+    path!("filter_state", "downstream_peer", "cluster"),
+];
+
+/// ... and the outbound side's upstream peer.
+const UPSTREAM_PEER: [Path; 7] = [
+    path!("filter_state", "upstream_peer", "workload"),
+    path!("filter_state", "upstream_peer", "namespace"),
+    path!("filter_state", "upstream_peer", "app"),
+    path!("filter_state", "upstream_peer", "version"),
+    path!("filter_state", "upstream_peer", "service"),
+    path!("filter_state", "upstream_peer", "revision"),
+    path!("filter_state", "upstream_peer", "cluster"),
+];
+
+/// The destination cluster's Istio service (`host`, `name`, `namespace`).
+const SERVICE: [Path; 3] = [
+    path!(
+        "xds",
+        "cluster_metadata",
+        "filter_metadata",
+        "istio",
+        "services",
+        "0",
+        "host"
+    ),
+    path!(
+        "xds",
+        "cluster_metadata",
+        "filter_metadata",
+        "istio",
+        "services",
+        "0",
+        "name"
+    ),
+    path!(
+        "xds",
+        "cluster_metadata",
+        "filter_metadata",
+        "istio",
+        "services",
+        "0",
+        "namespace"
+    ),
+];
 
 /// True when the request's content type is gRPC (`application/grpc`, `application/grpc+proto`, …).
 pub fn is_grpc(attrs: &dyn AttributeSource) -> bool {
@@ -219,31 +283,31 @@ pub fn standard_values<'v>(
     let peer = Peer::from_peer_metadata(attrs, mode);
     let (source_principal, destination_principal) = match mode {
         Mode::Client => (
-            text(attrs, &["upstream", "uri_san_local_certificate"]),
-            text(attrs, &["upstream", "uri_san_peer_certificate"]),
+            text(attrs.get(&path!("upstream", "uri_san_local_certificate"))),
+            text(attrs.get(&path!("upstream", "uri_san_peer_certificate"))),
         ),
         Mode::Server => (
-            text(attrs, &["connection", "uri_san_peer_certificate"]),
-            text(attrs, &["connection", "uri_san_local_certificate"]),
+            text(attrs.get(&path!("connection", "uri_san_peer_certificate"))),
+            text(attrs.get(&path!("connection", "uri_san_local_certificate"))),
         ),
     };
     let (service, service_name, service_namespace) = destination_service(attrs, mode, local);
     let grpc = is_grpc(attrs);
     let mut flags = Vec::new();
     write_codes(
-        attrs.property_i64(&["response", "flags"]).unwrap_or(0) as u64,
+        attrs.get_i64(&path!("response", "flags")).unwrap_or(0) as u64,
         false,
         &mut flags,
     );
     let security = match mode {
         Mode::Client => "unknown",
-        Mode::Server if attrs.property_bool(&["connection", "mtls"]) == Some(true) => "mutual_tls",
+        Mode::Server if attrs.get_bool(&path!("connection", "mtls")) == Some(true) => "mutual_tls",
         Mode::Server => "none",
     };
     let grpc_status = if grpc {
         decimal(
             attrs
-                .property_i64(&["response", "grpc_status"])
+                .get_i64(&path!("response", "grpc_status"))
                 .unwrap_or(2),
         )
     } else {
@@ -281,7 +345,7 @@ pub fn standard_values<'v>(
         Cow::Borrowed(if grpc { "grpc" } else { "http" }),
         Cow::Owned(String::from_utf8(flags).unwrap_or_default()),
         Cow::Borrowed(security),
-        decimal(attrs.property_i64(&["response", "code"]).unwrap_or(0)),
+        decimal(attrs.get_i64(&path!("response", "code")).unwrap_or(0)),
         grpc_status,
     ];
     // Every empty label reads `unknown`, except the gRPC status of a non-gRPC request.
@@ -321,31 +385,17 @@ fn destination_service<'v>(
     mode: Mode,
     local: &'v Peer<'_>,
 ) -> (Cow<'v, str>, Cow<'v, str>, Cow<'v, str>) {
-    let cluster = text(attrs, &["xds", "cluster_name"]);
+    let cluster = text(attrs.get(&path!("xds", "cluster_name")));
     if SELF_NAMED_CLUSTERS.contains(&&*cluster) {
         return (cluster.clone(), cluster, Cow::Borrowed(""));
     }
-    let service = |f: &str| {
-        text(
-            attrs,
-            &[
-                "xds",
-                "cluster_metadata",
-                "filter_metadata",
-                "istio",
-                "services",
-                "0",
-                f,
-            ],
-        )
-    };
-    let host = service("host");
+    let [host, name, namespace] = SERVICE.map(|path| text(attrs.get(&path)));
     if !host.is_empty() {
-        return (host, service("name"), service("namespace"));
+        return (host, name, namespace);
     }
     match mode {
         Mode::Client => {
-            let host = text(attrs, &["request", "host"]);
+            let host = text(attrs.get(&path!("request", "host")));
             let name = match &host {
                 Cow::Borrowed(h) => Cow::Borrowed(h.split('.').next().unwrap_or_default()),
                 Cow::Owned(h) => Cow::Owned(h.split('.').next().unwrap_or_default().into()),

@@ -6,9 +6,10 @@ use super::encode::encode_name;
 use super::labels::{
     PEER_LABELS, Peer, STANDARD_LABELS, TCP_LABELS, is_grpc, standard_values, tcp_values,
 };
-use crate::attributes::AttributeSource;
+use crate::attributes::{AttributeSource, Path};
 use crate::cel::{Program, Value};
 use crate::model::{IstioMetric, MeshConfig};
+use crate::path;
 use crate::quote::Quoted;
 use crate::resolve::{MetricsPolicy, ModeMetrics};
 use crate::validate::parse_duration_nanos;
@@ -453,13 +454,10 @@ fn group_by_labels(metrics: Vec<(MetricPlan, Vec<Label>)>) -> Vec<SeriesGroup> {
     groups
 }
 
-/// The grpc_stats filter state's key.
-const GRPC_STATS: &str = "envoy.filters.http.grpc_stats";
-
 /// (request, response) message counts from Envoy's grpc_stats filter state, which a proxy-wasm
 /// host serializes as text `<request>,<response>` (observed on Envoy 1.40).
 fn grpc_message_counts(attrs: &dyn AttributeSource) -> Option<(u64, u64)> {
-    let bytes = attrs.property(&["filter_state", GRPC_STATS])?;
+    let bytes = attrs.get(&path!("filter_state", "envoy.filters.http.grpc_stats"))?;
     let text = core::str::from_utf8(&bytes).ok()?;
     let (request, response) = text.split_once(',')?;
     Some((request.trim().parse().ok()?, response.trim().parse().ok()?))
@@ -478,12 +476,12 @@ fn cel_value(program: &Program, attrs: &dyn AttributeSource) -> String {
 }
 
 fn observe_http(observation: Observation, attrs: &dyn AttributeSource) -> u64 {
-    let read = |path: &[&str]| attrs.property_i64(path).unwrap_or(0).max(0) as u64;
+    let read = |path: &Path| attrs.get_i64(path).unwrap_or(0).max(0) as u64;
     match observation {
         Observation::One => 1,
-        Observation::DurationMs => read(&["request", "duration"]) / 1_000_000,
-        Observation::RequestBytes => read(&["request", "total_size"]),
-        Observation::ResponseBytes => read(&["response", "total_size"]),
+        Observation::DurationMs => read(&path!("request", "duration")) / 1_000_000,
+        Observation::RequestBytes => read(&path!("request", "total_size")),
+        Observation::ResponseBytes => read(&path!("response", "total_size")),
         // TCP values come from the connection's report, never from here.
         _ => 0,
     }
