@@ -251,7 +251,7 @@ fn main() {
             f.total, f.calls, f.host_calls
         );
         report.push(format!(
-            r#"{{"case":"{name}","ns_per_request":{:.0},"host_calls":{},"host_ns_per_request":{:.0},"guest_ns_per_request":{guest:.0}}}"#,
+            r#"{{"case":"{name}","ns_per_request":{:.0},"host_calls":{},"host_ns_per_request":{:.0},"guest_ns_per_request":{guest:.0},"runs":{RUNS}}}"#,
             f.total, f.calls, f.host_calls
         ));
     }

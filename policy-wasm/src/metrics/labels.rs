@@ -141,18 +141,25 @@ impl<'a> Peer<'a> {
             "istio",
             "workload"
         )));
-        let part = |i: usize| -> Cow<'a, str> {
-            match &host {
-                Cow::Borrowed(h) => Cow::Borrowed(h.split(';').nth(i).unwrap_or_default()),
-                Cow::Owned(h) => Cow::Owned(h.split(';').nth(i).unwrap_or_default().into()),
+        let [
+            workload,
+            namespace,
+            canonical_service,
+            canonical_revision,
+            cluster,
+        ] = parts(&host, |h| {
+            let mut fields = [""; 5];
+            for (slot, field) in fields.iter_mut().zip(h.split(';')) {
+                *slot = field;
             }
-        };
+            fields
+        });
         Peer {
-            workload: part(0),
-            namespace: part(1),
-            canonical_service: part(2),
-            canonical_revision: part(3),
-            cluster: part(4),
+            workload,
+            namespace,
+            canonical_service,
+            canonical_revision,
+            cluster,
             ..Peer::default()
         }
     }
@@ -199,12 +206,27 @@ impl<'a> Peer<'a> {
 /// (nearly all of it) stays borrowed from the source.
 fn text(value: Option<Bytes<'_>>) -> Cow<'_, str> {
     match value {
-        Some(Cow::Borrowed(bytes)) => String::from_utf8_lossy(bytes),
+        // `from_utf8` checks ASCII a word at a time; the lossy decoder is for the rare rest.
+        Some(Cow::Borrowed(bytes)) => match core::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        },
         Some(Cow::Owned(bytes)) => match String::from_utf8(bytes) {
             Ok(text) => Cow::Owned(text),
             Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
         },
         None => Cow::Borrowed(""),
+    }
+}
+
+/// The parts `split` takes out of `text`, borrowed from where `text` is.
+fn parts<'a, const N: usize>(
+    text: &Cow<'a, str>,
+    split: impl Fn(&str) -> [&str; N],
+) -> [Cow<'a, str>; N] {
+    match text {
+        Cow::Borrowed(t) => split(t).map(Cow::Borrowed),
+        Cow::Owned(t) => split(t).map(|part| Cow::Owned(part.into())),
     }
 }
 
@@ -396,10 +418,10 @@ fn destination_service<'v>(
     match mode {
         Mode::Client => {
             let host = text(attrs.get(&path!("request", "host")));
-            let name = match &host {
-                Cow::Borrowed(h) => Cow::Borrowed(h.split('.').next().unwrap_or_default()),
-                Cow::Owned(h) => Cow::Owned(h.split('.').next().unwrap_or_default().into()),
-            };
+            let [name] = parts(&host, |h| {
+                let dot = h.bytes().position(|b| b == b'.').unwrap_or(h.len());
+                [&h[..dot]]
+            });
             (host, name, Cow::Borrowed(""))
         }
         Mode::Server => {

@@ -400,6 +400,9 @@ impl SeriesGroup {
 /// on a cache hit and encodes a series name ([`SeriesGroup::series_name`]) only on a miss.
 pub type Emit<'e> = dyn FnMut(&SeriesGroup, &[&str], &[Option<u64>]) + 'e;
 
+/// Label values of one group kept on the stack: the standard labels and a few added tags.
+const VALUES_ON_STACK: usize = 32;
+
 /// Reports every group that has a metric `observe` gives a value for, labels from `standard`.
 fn report(
     groups: &[SeriesGroup],
@@ -417,24 +420,30 @@ fn report(
         if observed.iter().all(Option::is_none) {
             continue;
         }
-        let computed: Vec<String> = group
-            .labels
-            .iter()
-            .filter_map(|l| match &l.source {
-                LabelSource::Cel(program) => Some(cel_value(program, attrs)),
-                LabelSource::Standard(_) => None,
-            })
-            .collect();
+        // Tag overrides are evaluated first, so that every value can borrow.
+        let mut computed = Vec::new();
+        for label in &group.labels {
+            if let LabelSource::Cel(program) = &label.source {
+                computed.push(cel_value(program, attrs));
+            }
+        }
         let mut computed = computed.iter();
-        let values: Vec<&str> = group
-            .labels
-            .iter()
-            .map(|l| match l.source {
-                LabelSource::Standard(i) => &*standard[i],
+        // On the stack unless overrides add many tags.
+        let (mut stack, mut heap) = ([""; VALUES_ON_STACK], Vec::new());
+        let values: &mut [&str] = match group.labels.len() {
+            n if n <= VALUES_ON_STACK => &mut stack[..n],
+            n => {
+                heap.resize(n, "");
+                &mut heap
+            }
+        };
+        for (at, label) in group.labels.iter().enumerate() {
+            values[at] = match label.source {
+                LabelSource::Standard(i) => &standard[i],
                 LabelSource::Cel(_) => computed.next().map_or("unknown", String::as_str),
-            })
-            .collect();
-        emit(group, &values, observed);
+            };
+        }
+        emit(group, values, observed);
     }
 }
 

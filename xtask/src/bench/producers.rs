@@ -123,8 +123,9 @@ fn example(name: &str, mode: Mode, figures: &mut Figures) -> Result<()> {
     run_example(name, mode, figures, &[])
 }
 
-/// `bench_filter` (the metrics helper's) prints a table and writes `target/bench/filter.json`:
-/// its cases become `filter.text`, `filter.json`, `filter.metrics`, `filter.cel` (guest ns).
+/// `bench_filter` prints a table and writes `target/bench/filter.json`: its cases become
+/// `filter.text`, `filter.json`, `filter.metrics`, `filter.cel` (guest ns: the filter's time less
+/// the host's time for the same calls, replayed from a trace) and `<id>.host_calls`.
 fn filter(mode: Mode, figures: &mut Figures) -> Result<()> {
     output(Command::new(built("examples/bench_filter")).args(mode.flag()))?;
     let path = root().join("target/bench/filter.json");
@@ -150,7 +151,11 @@ fn filter(mode: Mode, figures: &mut Figures) -> Result<()> {
         } else {
             continue;
         };
-        figures.insert(id, ns, "ns", case["runs"].as_u64().unwrap_or(5));
+        let runs = case["runs"].as_u64().unwrap_or(9);
+        figures.insert(id, ns, "ns", runs);
+        if let Some(calls) = case["host_calls"].as_f64() {
+            figures.insert(&format!("{id}.host_calls"), calls, "calls", runs);
+        }
     }
     Ok(())
 }

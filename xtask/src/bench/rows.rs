@@ -25,8 +25,7 @@ pub struct Row {
 }
 
 const ENVOY: &str = "real Envoy 1.40, 1 worker, wrk 8 connections on loopback";
-const GUEST: &str =
-    "dist/proxy-filter.wasm under wasmtime, guest time per request (host-only cost subtracted)";
+const GUEST: &str = "dist/proxy-filter.wasm under wasmtime, guest time per request (the host's time for the same host calls, replayed from a trace, subtracted)";
 const POLICY: &str =
     "policy evaluation per AdmissionReview (bench/admission-input.json, AKS scope)";
 const SERVE: &str = "meshtel serve, HTTPS, 8 keep-alive connections";
@@ -150,7 +149,11 @@ fn guest_rows(figures: &Figures) -> Vec<Row> {
         ("filter.cel", "CEL filter expression + TEXT record", None),
     ] {
         let ns = figures.value(id);
-        let mut r = row(GUEST, what);
+        let what = match figures.value(&format!("{id}.host_calls")) {
+            Some(calls) => format!("{what} ({calls:.0} host calls)"),
+            None => what.to_string(),
+        };
+        let mut r = row(GUEST, &what);
         r.ours = micros(ns);
         if let Some(goal) = goal_us {
             r.goal = format!("< {goal} µs");
