@@ -183,7 +183,11 @@ fn main() {
     let fixture =
         Fixture::load(workspace().join("host-tests/fixtures/envoy/00-get-200-outbound.json"))
             .unwrap();
-    let filter = host_tests::proxy_filter().unwrap();
+    // `MESHTEL_BENCH_FILTER=path.wasm` measures another build (an unstripped one for `perf`).
+    let filter = match std::env::var_os("MESHTEL_BENCH_FILTER") {
+        Some(path) => ProxyModule::load(path).unwrap(),
+        None => host_tests::proxy_filter().unwrap(),
+    };
     let empty = ProxyModule::from_bytes(EMPTY.as_bytes()).unwrap();
     let text = r#"{"name":"text","envoyFileAccessLog":{"path":"/dev/stdout"}}"#;
     let json =

@@ -5,6 +5,7 @@
 //! uses itself, with plain integer types so that an unexpected status is just a number.
 
 use crate::arena::Scope;
+use crate::bytes;
 use policy_wasm::attributes::{AttributeSource, Bytes, HeaderMap, Path, visit_pairs};
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -247,7 +248,9 @@ impl Headers {
             // keys are lower case, as the names asked for are: an exact match is tried first,
             // the case-folding one only for a key that differs.
             for (key, value) in &self.pairs[..self.len] {
-                if key.len() == name.len() && (*key == name || key.eq_ignore_ascii_case(name)) {
+                if key.len() == name.len()
+                    && (bytes::same(key, name) || key.eq_ignore_ascii_case(name))
+                {
                     return Some(Some(value));
                 }
             }

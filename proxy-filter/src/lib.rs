@@ -6,6 +6,8 @@
 
 mod abi;
 mod arena;
+#[cfg_attr(feature = "record", allow(dead_code))]
+mod bytes;
 #[cfg(not(feature = "record"))]
 mod config;
 // The recorder uses a subset of the host calls.

@@ -2,6 +2,7 @@
 //! metric handle cached by the series' label values, so steady traffic defines nothing new and a
 //! cache hit costs one hash of the values, not the encoding of a series name.
 
+use crate::bytes;
 use crate::host::{self, METRIC_COUNTER, METRIC_HISTOGRAM};
 use policy_wasm::attributes::AttributeSource;
 use policy_wasm::metrics::plan::MAX_GROUP;
@@ -81,7 +82,7 @@ impl Reporter {
                 && s.values
                     .iter()
                     .zip(values)
-                    .all(|(a, b)| same_bytes(a.as_bytes(), b.as_bytes()))
+                    .all(|(a, b)| bytes::same(a.as_bytes(), b.as_bytes()))
         };
         let at = match bucket.iter().position(same) {
             Some(at) => at,
@@ -112,27 +113,6 @@ impl Reporter {
             }
         }
     }
-}
-
-/// Byte equality eight bytes at a time. In wasm `==` on slices calls compiler-builtins'
-/// `memcmp`, which goes byte by byte, and a cache hit compares a series' ~700 bytes of values.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
-    let mut at = 0;
-    while at + 8 <= a.len() {
-        if word(a, at) != word(b, at) {
-            return false;
-        }
-        at += 8;
-    }
-    a[at..].iter().zip(&b[at..]).all(|(x, y)| x == y)
 }
 
 /// A word-at-a-time multiplicative hash (FxHash's) of a metric and its label values: a series has

@@ -120,6 +120,21 @@ pub enum Operator {
     Duration,
 }
 
+impl Operator {
+    /// True when the operator prints a number (or nothing): JSON writes it unquoted.
+    pub fn is_numeric(&self) -> bool {
+        match self {
+            Operator::Property { kind, .. } => *kind != PropertyKind::Text,
+            Operator::Address { part, .. } => *part == AddressPart::Port,
+            Operator::ResponseCode | Operator::BytesReceived | Operator::Duration => true,
+            Operator::StartTime(_)
+            | Operator::Header { .. }
+            | Operator::ResponseFlags { .. }
+            | Operator::UpstreamTransportFailureReason => false,
+        }
+    }
+}
+
 /// Operators served by reading one property, by name.
 const PROPERTY_OPERATORS: &[(&str, Path, PropertyKind)] = &[
     ("PROTOCOL", path!("request", "protocol"), PropertyKind::Text),

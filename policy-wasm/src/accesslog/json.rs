@@ -2,7 +2,7 @@
 //! object is a protobuf `Struct`), typed values for single operators, `null` for unset.
 
 use super::format::{FormatError, Piece, parse};
-use super::render::{Value, evaluate};
+use super::render::{Value, evaluate, put};
 use super::text::render_pieces;
 use crate::attributes::AttributeSource;
 use crate::sorted_map::SortedMap;
@@ -110,8 +110,14 @@ impl JsonFormatter {
             if !first {
                 out.push(b',');
             }
-            out.extend_from_slice(key);
-            // The value is written raw after the key, then quoted (and escaped if it must be).
+            put(out, key);
+            // A string's opening quote goes first, its bytes raw after it; they are escaped
+            // afterwards in the rare case they must be.
+            let quoted =
+                !matches!(template, Template::Single(Piece::Command(c)) if c.operator.is_numeric());
+            if quoted {
+                out.push(b'"');
+            }
             let at = out.len();
             let value = match template {
                 Template::Single(Piece::Command(cmd)) => {
@@ -122,7 +128,7 @@ impl JsonFormatter {
                     value
                 }
                 Template::Single(Piece::Literal(t)) => {
-                    out.extend_from_slice(t);
+                    put(out, t);
                     Value::Text
                 }
                 Template::Mixed(pieces) => {
@@ -135,9 +141,17 @@ impl JsonFormatter {
                     out.truncate(before_key);
                     continue;
                 }
-                Value::Absent => out.extend_from_slice(b"null"),
-                Value::Number => {}
-                Value::Text => quote_tail(out, at),
+                Value::Absent => {
+                    out.truncate(at - usize::from(quoted));
+                    put(out, b"null");
+                }
+                Value::Number if !quoted => {}
+                _ if quoted => close_string(out, at),
+                // Text from an operator `is_numeric` calls a number: quoted after all.
+                _ => {
+                    out.insert(at, b'"');
+                    close_string(out, at + 1);
+                }
             }
             first = false;
         }
@@ -145,18 +159,18 @@ impl JsonFormatter {
     }
 }
 
-/// Turns the raw bytes `out[at..]` into a JSON string in place. Values are nearly always plain
-/// ASCII, which only needs its quotes; anything else is escaped by [`write_string`].
-fn quote_tail(out: &mut Vec<u8>, at: usize) {
+/// Ends the JSON string whose raw bytes are `out[at..]` (its opening quote just before). Values
+/// are nearly always plain ASCII, which only needs the closing quote; anything else is rewritten
+/// by [`write_string`].
+fn close_string(out: &mut Vec<u8>, at: usize) {
     let plain = out[at..]
         .iter()
         .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\');
     if plain {
-        out.insert(at, b'"');
         out.push(b'"');
     } else {
-        let raw = out.split_off(at);
-        write_string(&raw, out);
+        let raw = out.split_off(at - 1);
+        write_string(&raw[1..], out);
     }
 }
 
