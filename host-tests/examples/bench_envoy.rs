@@ -1,11 +1,12 @@
 //! Real Envoy under a loopback load (Debian `wrk`, 8 connections, one Envoy worker): requests per
 //! second and p50/p99 latency with (a) no access log, (b) Envoy's native file access log in Istio's
 //! TEXT format, (c) meshtel's filter writing the same records, (d) the filter writing them and
-//! reporting Istio's four standard HTTP metrics. Run by `cargo xtask bench` with `MESHTEL_ENVOY`
+//! reporting Istio's four standard HTTP metrics, (e) a wasm filter whose callbacks do nothing
+//! (what any proxy-wasm filter costs Envoy per request). Run by `cargo xtask bench` with `MESHTEL_ENVOY`
 //! set; prints one JSON line per figure (`envoy.c.rps`), medians of 3 runs of 8 s (`--quick`: 3 of
 //! 1 s).
 
-use host_tests::bench::{Counts, Figure, median};
+use host_tests::bench::{Counts, EMPTY_FILTER, Figure, median};
 use host_tests::envoy::{Envoy, ISTIO_LOGS, Setup};
 use std::path::PathBuf;
 use std::process::Command;
@@ -102,11 +103,15 @@ fn main() {
     let envoy =
         std::env::var_os("MESHTEL_ENVOY").expect("MESHTEL_ENVOY must name the envoy binary");
     let filter = Some(host_tests::dist("proxy-filter.wasm"));
-    let configs: [(&str, Option<PathBuf>, String, String); 4] = [
+    let empty = workspace().join("target/bench/empty-filter.wasm");
+    std::fs::create_dir_all(empty.parent().unwrap()).unwrap();
+    std::fs::write(&empty, wat::parse_str(EMPTY_FILTER).unwrap()).unwrap();
+    let configs: [(&str, Option<PathBuf>, String, String); 5] = [
         ("a", None, String::new(), plugin_config(false)),
         ("b", None, text_logger(), plugin_config(false)),
         ("c", filter.clone(), String::new(), plugin_config(false)),
         ("d", filter, String::new(), plugin_config(true)),
+        ("e", Some(empty), String::new(), plugin_config(false)),
     ];
     for (name, filter, logs, plugin_config) in configs {
         let setup = Setup {

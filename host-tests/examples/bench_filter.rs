@@ -6,6 +6,7 @@
 //! (`host_tests::proxy::trace`), and the rest, the filter's own (guest) time. A module with empty
 //! callbacks shows the host's fixed cost of a stream.
 
+use host_tests::bench::EMPTY_FILTER;
 use host_tests::fixture::Fixture;
 use host_tests::proxy::trace::replayer;
 use host_tests::proxy::{MetricKind, ProxyHost, ProxyModule};
@@ -23,19 +24,6 @@ fn requests() -> usize {
         .and_then(|n| n.parse().ok())
         .unwrap_or(REQUESTS)
 }
-
-/// A proxy-wasm module with empty callbacks: what the host costs per stream. It exports the
-/// stream callbacks the filter exports and no others, so the host makes the same calls to both.
-const EMPTY: &str = r#"(module
-  (memory (export "memory") 2)
-  (global $heap (mut i32) (i32.const 1024))
-  (func (export "proxy_abi_version_0_2_1"))
-  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (global.get $heap))
-  (func (export "proxy_on_context_create") (param i32 i32))
-  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_delete") (param i32)))"#;
 
 /// One case's figures, ns per request (medians).
 struct Figures {
@@ -188,7 +176,7 @@ fn main() {
         Some(path) => ProxyModule::load(path).unwrap(),
         None => host_tests::proxy_filter().unwrap(),
     };
-    let empty = ProxyModule::from_bytes(EMPTY.as_bytes()).unwrap();
+    let empty = ProxyModule::from_bytes(EMPTY_FILTER.as_bytes()).unwrap();
     let text = r#"{"name":"text","envoyFileAccessLog":{"path":"/dev/stdout"}}"#;
     let json =
         r#"{"name":"json","envoyFileAccessLog":{"path":"/dev/stdout","logFormat":{"labels":{}}}}"#;

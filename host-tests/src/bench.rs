@@ -2,6 +2,20 @@
 //! figure that `cargo xtask bench` collects from their standard output.
 
 use serde_json::json;
+
+/// A proxy-wasm module whose callbacks do nothing: what a host costs per stream for any filter.
+/// It exports the stream callbacks meshtel's filter exports and no others, so a host makes the
+/// same callback calls to both.
+pub const EMPTY_FILTER: &str = r#"(module
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (global.get $heap))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_log") (param i32))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))"#;
 use std::time::Instant;
 
 /// How much one producer measures: `runs` timed runs of `iterations` calls each.

@@ -115,6 +115,11 @@ fn envoy_rows(figures: &Figures) -> Vec<Row> {
             "(d) filter: TEXT records + the 4 standard HTTP metrics, req/s vs (b)",
             None,
         ),
+        (
+            "e",
+            "(e) a wasm filter whose callbacks do nothing (any filter's floor), req/s vs (b)",
+            None,
+        ),
     ] {
         let mut r = row(ENVOY, what);
         r.ours = or_missing(rps(config), |v| format!("{} req/s", thousands(v)));
