@@ -142,6 +142,50 @@ fn odd_property_values_never_crash_the_vm() {
     }
 }
 
+/// Values larger than the filter's arena chunks (16 KB, doubling, kept up to 256 KB) come through
+/// whole, and streams of them, mixed with small ones, do not make the VM's memory grow.
+#[test]
+fn huge_values_pass_through_whole_and_memory_stays_flat() {
+    let module = host_tests::proxy_filter().unwrap();
+    let small = seed("sleep-outbound-status-418.json");
+    let mut huge = small.clone();
+    let agent: Vec<u8> = (0..40_000).map(|i| b'a' + (i % 26) as u8).collect();
+    let route: Vec<u8> = (0..300_000).map(|i| b'A' + (i % 26) as u8).collect();
+    huge.headers[0].retain(|(k, _)| k != "user-agent");
+    huge.headers[0].push(("user-agent".into(), agent.clone()));
+    huge.properties
+        .insert(vec!["xds".into(), "route_name".into()], route.clone());
+    let mut host =
+        ProxyHost::start(&module, &brief_config(), small.root_properties.clone()).unwrap();
+    let check = |host: &mut ProxyHost| {
+        for fixture in [&huge, &small, &huge] {
+            let logs = host.replay_http(fixture).unwrap();
+            assert_eq!(logs.len(), 1, "one record per stream");
+        }
+        let record = &host.replay_http(&huge).unwrap()[0].message;
+        let quoted_agent = [b"\"".as_slice(), &agent, b"\""].concat();
+        assert!(
+            record
+                .windows(quoted_agent.len())
+                .any(|w| w == quoted_agent)
+        );
+        assert!(
+            record.ends_with(&route),
+            "the route name ends the record whole"
+        );
+    };
+    check(&mut host);
+    let after_first = host.memory_size();
+    for _ in 0..20 {
+        check(&mut host);
+    }
+    assert_eq!(
+        host.memory_size(),
+        after_first,
+        "memory grew across huge streams"
+    );
+}
+
 #[test]
 fn unimplemented_host_calls_fail_loudly() {
     let wat = r#"(module

@@ -17,7 +17,8 @@ const KEPT: usize = 256 * 1024;
 const ALIGN: usize = 8;
 
 struct Arena {
-    /// Chunks never move or grow once made, so pointers into them stay valid until a rewind.
+    /// Chunks never move or grow once made, so pointers into them stay valid until a rewind;
+    /// each is at least twice the size of the one before.
     chunks: Vec<Box<[u8]>>,
     /// Bytes used in the last chunk.
     used: usize,
@@ -36,36 +37,31 @@ impl Arena {
 
     fn allocate(&mut self, size: usize) -> *mut u8 {
         let start = self.used.next_multiple_of(ALIGN);
-        let fits = self
-            .chunks
-            .last()
-            .is_some_and(|c| start.checked_add(size).is_some_and(|end| end <= c.len()));
-        if !fits {
-            let last = self.chunks.last().map_or(0, |c| c.len());
-            let Some(chunk) = zeroed(size.max(last.saturating_mul(2)).max(FIRST_CHUNK)) else {
-                return core::ptr::null_mut();
-            };
-            self.chunks.push(chunk);
-            self.used = 0;
-            return self.allocate(size);
+        if let Some(chunk) = self.chunks.last_mut()
+            && let Some(end) = start.checked_add(size)
+            && end <= chunk.len()
+        {
+            self.used = end;
+            // SAFETY: `start + size <= chunk.len()`.
+            return unsafe { chunk.as_mut_ptr().add(start) };
         }
-        self.used = start + size;
-        match self.chunks.last_mut() {
-            // SAFETY: `start + size <= chunk.len()` was checked above.
-            Some(chunk) => unsafe { chunk.as_mut_ptr().add(start) },
-            None => core::ptr::null_mut(),
-        }
+        let last = self.chunks.last().map_or(0, |c| c.len());
+        let Some(mut chunk) = zeroed(size.max(last.saturating_mul(2)).max(FIRST_CHUNK)) else {
+            return core::ptr::null_mut();
+        };
+        let at = chunk.as_mut_ptr();
+        self.chunks.push(chunk);
+        self.used = size;
+        at
     }
 
-    /// Forgets every allocation; keeps one chunk as large as the biggest needed (up to [`KEPT`]).
+    /// Forgets every allocation; keeps the largest chunk (the last) unless it exceeds [`KEPT`].
     fn rewind(&mut self) {
         self.used = 0;
-        if self.chunks.len() > 1 {
-            let needed: usize = self.chunks.iter().map(|c| c.len()).sum();
+        if self.chunks.len() > 1 || self.chunks.first().is_some_and(|c| c.len() > KEPT) {
+            let last = self.chunks.pop();
             self.chunks.clear();
-            self.chunks.extend(zeroed(needed.min(KEPT)));
-        } else if self.chunks.first().is_some_and(|c| c.len() > KEPT) {
-            self.chunks.clear();
+            self.chunks.extend(last.filter(|c| c.len() <= KEPT));
         }
     }
 }

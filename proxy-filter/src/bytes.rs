@@ -7,11 +7,6 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
     let mut at = 0;
     while at + 8 <= a.len() {
         if word(a, at) != word(b, at) {
@@ -20,4 +15,12 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
         at += 8;
     }
     a[at..].iter().zip(&b[at..]).all(|(x, y)| x == y)
+}
+
+/// The eight bytes of `s` at `at`, which the caller keeps in bounds.
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(w)
 }
