@@ -8,6 +8,8 @@ mod abi;
 mod arena;
 #[cfg(not(feature = "record"))]
 mod config;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 // The recorder uses a subset of the host calls.
 #[cfg_attr(feature = "record", allow(dead_code))]
 mod host;
@@ -21,6 +23,10 @@ mod root;
 mod stream;
 #[cfg(not(feature = "record"))]
 mod tcp;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
 
 /// The root context the host gets for each plugin instance.
 #[cfg(not(feature = "record"))]
