@@ -3,8 +3,9 @@
 
 use super::ast::BinOp;
 use super::error::ErrorKind;
-use super::time::{self, NANOS, TimeError};
+use super::time::{self, NANOS, NANOS_DIVISOR, TimeError};
 use super::value::{MapValue, Type, Value, format_double_go};
+use crate::num::{div_rem_euclid, div_rem_trunc};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -242,12 +243,13 @@ fn method(name: &str, t: &Value, args: &[Value]) -> FResult {
             tz,
         ) => timestamp_field(name, *ns, tz),
         ("getHours" | "getMinutes" | "getSeconds" | "getMilliseconds", Value::Duration(ns), []) => {
-            let ns = *ns;
+            // Truncating like `/` and `%` on the nanoseconds, without 128-bit division.
+            let secs = div_rem_trunc(*ns, NANOS_DIVISOR).0;
             let v = match name {
-                "getHours" => ns / (3600 * NANOS),
-                "getMinutes" => ns / (60 * NANOS),
-                "getSeconds" => ns / NANOS,
-                _ => (ns / 1_000_000) % 1000,
+                "getHours" => div_rem_trunc(secs, 3600).0,
+                "getMinutes" => div_rem_trunc(secs, 60).0,
+                "getSeconds" => secs,
+                _ => i128::from(div_rem_trunc(div_rem_trunc(*ns, 1_000_000).0, 1000).1),
             };
             Ok(Value::Int(v as i64))
         }
@@ -338,7 +340,7 @@ fn to_int(v: &Value) -> FResult {
         Value::String(s) => s
             .parse()
             .map_err(|_| ErrorKind::Conversion(format!("cannot convert '{s}' to int")))?,
-        Value::Timestamp(ns) => ns.div_euclid(NANOS) as i64,
+        Value::Timestamp(ns) => div_rem_euclid(*ns, NANOS_DIVISOR).0 as i64,
         _ => return Err(no_overload("int", &[v])),
     }))
 }
@@ -441,7 +443,8 @@ fn to_timestamp(v: &Value) -> FResult {
         Value::String(s) => time::parse_timestamp(s)
             .map(Value::Timestamp)
             .map_err(|e| time_error(e, "timestamp", s)),
-        Value::Int(secs) => timestamp(i128::from(*secs).checked_mul(NANOS)),
+        // |secs| < 2^63, so the product stays far inside i128: no overflow check needed.
+        Value::Int(secs) => timestamp(Some(i128::from(*secs) * NANOS)),
         _ => Err(no_overload("timestamp", &[v])),
     }
 }

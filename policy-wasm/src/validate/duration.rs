@@ -25,7 +25,7 @@ pub fn parse_duration_nanos(text: &str) -> Option<i128> {
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let scale: i128 = match &rest[..unit_len] {
+        let scale: i64 = match &rest[..unit_len] {
             "ns" => 1,
             "us" | "µs" | "μs" => 1_000,
             "ms" => 1_000_000,
@@ -40,16 +40,17 @@ pub fn parse_duration_nanos(text: &str) -> Option<i128> {
         if whole.len() > 20 {
             return None;
         }
-        let whole: i128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
-        let mut part = whole.checked_mul(scale)?;
-        let mut denom: i128 = 1;
+        // Only ASCII digits here, at most 20 of them: no overflow, no parser needed.
+        let whole = whole
+            .bytes()
+            .fold(0i128, |n, digit| n * 10 + i128::from(digit - b'0'));
+        // whole < 10^20 and scale < 2^42: the product fits an i128.
+        let mut part = whole * i128::from(scale);
+        // digit * scale < 2^45 and denom <= 10^18: 64-bit arithmetic, no 128-bit division.
+        let mut denom: i64 = 1;
         for digit in frac.bytes().take(18) {
             denom *= 10;
-            part = part.checked_add(i128::from(digit - b'0') * scale / denom)?;
+            part = part.checked_add(i128::from(i64::from(digit - b'0') * scale / denom))?;
         }
         total = total.checked_add(part)?;
     }
