@@ -466,17 +466,18 @@ impl<T: ToJson> ToJson for Option<T> {
     }
 }
 
-impl<T: FromJson> FromJson for Vec<T> {
+impl<T: DecodeInto + Default> FromJson for Vec<T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
         decode_new(value)
     }
 }
 
-impl<T: FromJson> DecodeInto for Vec<T> {
+impl<T: DecodeInto + Default> DecodeInto for Vec<T> {
     fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
         decode_items(value, &mut |v| {
-            self.push(T::from_json(v)?);
-            Ok(())
+            // Each item is decoded where it ends up, like a struct field.
+            self.push(T::default());
+            self.last_mut().map_or(Ok(()), |item| item.decode_into(v))
         })
     }
 }
@@ -516,17 +517,17 @@ impl<T: ToJson> ToJson for BTreeMap<String, T> {
     }
 }
 
-impl<T: FromJson> FromJson for SortedMap<T> {
+impl<T: DecodeInto + Default> FromJson for SortedMap<T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
         decode_new(value)
     }
 }
 
-impl<T: FromJson> DecodeInto for SortedMap<T> {
+impl<T: DecodeInto + Default> DecodeInto for SortedMap<T> {
     fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        // A parsed object has each key once: every member gets a fresh empty value to fill.
         decode_members(value, &mut |k, v| {
-            self.insert(k.clone(), T::from_json(v)?);
-            Ok(())
+            self.get_or_insert_with(k, T::default).decode_into(v)
         })
     }
 }
