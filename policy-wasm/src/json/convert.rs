@@ -352,10 +352,11 @@ impl FromJson for String {
 
 impl DecodeInto for String {
     fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
-        *self = value
+        // `self` is empty: appending is assigning, without dropping the old string.
+        let text = value
             .as_str()
-            .map(String::from)
             .ok_or_else(|| DecodeError::invalid(value, "a string"))?;
+        self.push_str(text);
         Ok(())
     }
 }
@@ -447,12 +448,10 @@ impl<T: DecodeInto + Default> FromJson for Option<T> {
 
 impl<T: DecodeInto + Default> DecodeInto for Option<T> {
     fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        // `self` is `None`, the empty value: null leaves it so, nothing old needs dropping.
         match value {
-            Json::Null => {
-                *self = None;
-                Ok(())
-            }
-            v => self.insert(T::default()).decode_into(v),
+            Json::Null => Ok(()),
+            v => self.get_or_insert_with(T::default).decode_into(v),
         }
     }
 }
