@@ -1,6 +1,7 @@
 //! Timestamps and durations without a clock or a time-zone database: RFC 3339 and Go-style
 //! duration text, civil-date arithmetic, fixed UTC offsets.
 
+use crate::calendar::{civil_from_days, days_from_civil, is_leap};
 use crate::num::{div_rem, div_rem_euclid};
 use alloc::format;
 use alloc::string::String;
@@ -25,35 +26,6 @@ pub(crate) fn timestamp_in_range(ns: i128) -> bool {
 pub(crate) fn duration_in_range(ns: i128) -> bool {
     let max = MAX_DURATION_SECS * NANOS + (NANOS - 1);
     (-max..=max).contains(&ns)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]): (year, month 1-12, day 1-31).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
