@@ -7,6 +7,7 @@ extern crate alloc;
 pub mod accesslog;
 pub mod analyze;
 pub mod attributes;
+pub mod calendar;
 pub mod cel;
 pub mod check;
 pub mod finding;

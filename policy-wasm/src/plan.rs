@@ -175,7 +175,7 @@ fn json_formatter(labels: &Map, omit: bool) -> Result<Formatter, String> {
         };
         pairs.push((key.as_str(), format.as_str()));
     }
-    JsonFormatter::new(pairs, omit)
+    JsonFormatter::new(&pairs, omit)
         .map(Formatter::Json)
         .map_err(|(key, e)| format!("logFormat.labels.{key}: {e}"))
 }

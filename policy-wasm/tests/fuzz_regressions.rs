@@ -31,7 +31,7 @@ fn accesslog_target(data: &[u8]) {
             f.render(&input, &mut out);
         }
         if let Ok(f) = JsonFormatter::new(
-            [("k", input.text.as_str()), ("start_time", "%START_TIME%")],
+            &[("k", input.text.as_str()), ("start_time", "%START_TIME%")],
             omit,
         ) {
             out.clear();

@@ -1,6 +1,6 @@
 //! The plugin configuration a `WasmPlugin`'s `pluginConfig` carries.
 
-use policy_wasm::json::{DecodeError, FromJson, Json};
+use policy_wasm::json::{DecodeError, DecodeInto, FromJson, Json};
 use policy_wasm::model::{MeshConfig, Telemetry};
 use policy_wasm::quote::Quoted;
 use policy_wasm::workload::Workload;
@@ -47,9 +47,11 @@ fn plugin_config(bytes: &[u8]) -> Result<PluginConfig, DecodeError> {
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let config =
         plugin_config(bytes).map_err(|e| format!("plugin configuration is not valid: {e}"))?;
-    let mut telemetries = Vec::with_capacity(config.telemetry.len());
+    let mut telemetries: Vec<Telemetry> = Vec::with_capacity(config.telemetry.len());
     for (i, value) in config.telemetry.iter().enumerate() {
-        let telemetry = Telemetry::from_json(value)
+        let mut telemetry = Telemetry::default();
+        telemetry
+            .decode_into(value)
             .map_err(|e| format!("plugin configuration telemetry[{i}] is not a Telemetry: {e}"))?;
         if !Telemetry::is_telemetry(&telemetry.api_version, &telemetry.kind) {
             return Err(format!(

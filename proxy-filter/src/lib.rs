@@ -10,6 +10,8 @@ mod arena;
 mod bytes;
 #[cfg(not(feature = "record"))]
 mod config;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 // The recorder uses a subset of the host calls.
 #[cfg_attr(feature = "record", allow(dead_code))]
 mod host;
@@ -23,6 +25,10 @@ mod root;
 mod stream;
 #[cfg(not(feature = "record"))]
 mod tcp;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
 
 /// The root context the host gets for each plugin instance.
 #[cfg(not(feature = "record"))]

@@ -9,7 +9,6 @@ use policy_wasm::metrics::plan::MAX_GROUP;
 use policy_wasm::metrics::{Kind, MetricsPlan, Peer, SeriesGroup, TcpReport};
 use policy_wasm::workload::Mode;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// One group's series for one set of label values: the values, and per metric of the group
 /// its host handle once defined (a metric is defined on its first report, as Envoy shows a
@@ -25,8 +24,10 @@ struct Series {
 pub struct Reporter {
     plan: MetricsPlan,
     local: Peer<'static>,
-    /// Series by [`series_hash`]; a bucket holds the (rare) series whose hashes collide.
-    handles: RefCell<HashMap<u64, Vec<Series>>>,
+    /// Series sorted by [`series_hash`] (the hash already spreads the keys, so a binary
+    /// search finds one without hashbrown and SipHash in the module); equal hashes are the
+    /// (rare) collisions, told apart by their values.
+    handles: RefCell<Vec<(u64, Series)>>,
 }
 
 impl Reporter {
@@ -35,7 +36,7 @@ impl Reporter {
         Reporter {
             plan,
             local,
-            handles: RefCell::new(HashMap::new()),
+            handles: RefCell::new(Vec::new()),
         }
     }
 
@@ -75,7 +76,7 @@ impl Reporter {
             return;
         };
         let address = core::ptr::from_ref(group) as usize;
-        let bucket = handles.entry(series_hash(address, values)).or_default();
+        let hash = series_hash(address, values);
         let same = |s: &Series| {
             s.group == address
                 && s.values.len() == values.len()
@@ -84,18 +85,26 @@ impl Reporter {
                     .zip(values)
                     .all(|(a, b)| bytes::same(a.as_bytes(), b.as_bytes()))
         };
-        let at = match bucket.iter().position(same) {
-            Some(at) => at,
+        let first = handles.partition_point(|(h, _)| *h < hash);
+        let found = handles[first..]
+            .iter()
+            .take_while(|(h, _)| *h == hash)
+            .position(|(_, s)| same(s));
+        let at = match found {
+            Some(offset) => first + offset,
             None => {
-                bucket.push(Series {
+                let series = Series {
                     group: address,
                     values: values.iter().map(|v| Box::from(*v)).collect(),
                     ids: [None; MAX_GROUP],
-                });
-                bucket.len() - 1
+                };
+                handles.insert(first, (hash, series));
+                first
             }
         };
-        let series = &mut bucket[at];
+        let Some((_, series)) = handles.get_mut(at) else {
+            return;
+        };
         for ((metric, value), id) in group.metrics.iter().zip(observed).zip(&mut series.ids) {
             let Some(value) = *value else { continue };
             if id.is_none() {
@@ -115,9 +124,9 @@ impl Reporter {
     }
 }
 
-/// A word-at-a-time multiplicative hash (FxHash's) of a metric and its label values: a series has
-/// ~700 bytes of values and this runs four times a request, where SipHash would cost more than
-/// everything else the reporter does.
+/// A word-at-a-time multiplicative hash (FxHash's) of a group and its label values: a series has
+/// ~700 bytes of values and this runs once per group on every request, where SipHash would cost
+/// more than everything else the reporter does.
 fn series_hash(metric: usize, values: &[&str]) -> u64 {
     const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(SEED);

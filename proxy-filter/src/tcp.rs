@@ -11,8 +11,7 @@ use policy_wasm::path;
 use policy_wasm::plan::Plan;
 use policy_wasm::workload::Mode;
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 #[link(wasm_import_module = "env")]
@@ -77,13 +76,16 @@ pub struct Pending {
     received: u64,
 }
 
-/// The open connections of one plugin instance, by context id, shared by the root (ticks) and
-/// the connections themselves.
-pub type Connections = Rc<RefCell<BTreeMap<u32, Pending>>>;
+/// The open connections of one plugin instance in the order they opened, each context id with
+/// its unreported counts; shared by the root (ticks) and the connections themselves. A `Vec`
+/// rather than a map: a tick walks every entry anyway, and a connection counts its data through
+/// its own handle, so only opening and closing touch the list.
+pub type Connections = Rc<RefCell<Vec<(u32, Rc<Cell<Pending>>)>>>;
 
 /// One TCP connection.
 pub struct Connection {
     id: u32,
+    pending: Rc<Cell<Pending>>,
     plan: Option<Rc<Plan>>,
     metrics: Option<Rc<Reporter>>,
     open: Connections,
@@ -97,9 +99,11 @@ impl Connection {
         metrics: Option<Rc<Reporter>>,
         open: Connections,
     ) -> Connection {
-        open.borrow_mut().insert(id, Pending::default());
+        let pending = Rc::new(Cell::new(Pending::default()));
+        open.borrow_mut().push((id, pending.clone()));
         Connection {
             id,
+            pending,
             plan,
             metrics,
             open,
@@ -107,8 +111,20 @@ impl Connection {
     }
 
     fn count(&self, add: impl FnOnce(&mut Pending)) {
-        if let Some(p) = self.open.borrow_mut().get_mut(&self.id) {
-            add(p);
+        let mut pending = self.pending.get();
+        add(&mut pending);
+        self.pending.set(pending);
+    }
+
+    /// Takes the connection out of the open list; false when it was not (or no longer) there.
+    fn unregister(&self) -> bool {
+        let mut open = self.open.borrow_mut();
+        match open.iter().position(|(id, _)| *id == self.id) {
+            Some(at) => {
+                open.remove(at);
+                true
+            }
+            None => false,
         }
     }
 }
@@ -123,25 +139,26 @@ fn mode(attrs: &dyn AttributeSource) -> Mode {
 }
 
 /// Reports what `pending` holds for the current (effective) connection and clears it.
-fn report(metrics: &Reporter, pending: &mut Pending, closed: bool) {
+fn report(metrics: &Reporter, pending: &Cell<Pending>, closed: bool) {
     let attrs = StreamAttributes::new();
+    let pending_now = pending.get();
     let report = TcpReport {
-        opened: !pending.opened_reported,
+        opened: !pending_now.opened_reported,
         closed,
-        sent: pending.sent,
-        received: pending.received,
+        sent: pending_now.sent,
+        received: pending_now.received,
     };
     metrics.report_tcp(mode(&attrs), &attrs, &report);
-    *pending = Pending {
+    pending.set(Pending {
         opened_reported: true,
         ..Pending::default()
-    };
+    });
 }
 
 /// The periodic report of every open connection whose upstream is known (before that its
 /// destination labels are not), called from the root's tick.
 pub fn report_open(metrics: &Reporter, open: &Connections) {
-    for (id, pending) in open.borrow_mut().iter_mut() {
+    for (id, pending) in open.borrow().iter() {
         // SAFETY: a plain value; a context that is gone makes the host answer BAD_ARGUMENT.
         if unsafe { proxy_set_effective_context(*id) } != 0 {
             continue;
@@ -168,13 +185,13 @@ impl StreamContext for Connection {
     }
 
     fn on_log(&mut self) {
-        let pending = self.open.borrow_mut().remove(&self.id);
+        let registered = self.unregister();
         let attrs = ConnectionAttributes(StreamAttributes::new());
         if let Some(plan) = &self.plan {
             crate::stream::write_records(plan, mode(&attrs), &attrs);
         }
-        if let (Some(metrics), Some(mut pending)) = (&self.metrics, pending) {
-            report(metrics, &mut pending, true);
+        if let (Some(metrics), true) = (&self.metrics, registered) {
+            report(metrics, &self.pending, true);
         }
     }
 }
@@ -182,6 +199,6 @@ impl StreamContext for Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         // A connection deleted without on_log (the VM tearing down) stops being reported.
-        self.open.borrow_mut().remove(&self.id);
+        self.unregister();
     }
 }

@@ -86,10 +86,11 @@ pub fn build_wasm_profile(
         .join(format!("{}.wasm", package.replace('-', "_"))))
 }
 
-/// Optimises a built core module with `wasm-opt` and installs it into `dist/` under `name`.
-pub fn install(from: PathBuf, name: &str) -> Result<Artifact> {
+/// Optimises a built core module with the `wasm-opt` passes given and installs it into `dist/`
+/// under `name`.
+pub fn install(from: PathBuf, name: &str, passes: &[&str]) -> Result<Artifact> {
     let bytes = std::fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
-    install_bytes(&crate::wasm_opt::optimize(&bytes)?, name)
+    install_bytes(&crate::wasm_opt::optimize_with(&bytes, passes)?, name)
 }
 
 /// Writes finished module bytes into `dist/` under `name`.
@@ -117,11 +118,17 @@ pub fn budget(name: &str) -> Option<u64> {
 
 /// Builds every artifact.
 pub fn build_all(route: &Route) -> Result<Vec<Artifact>> {
+    let passes = crate::wasm_opt::FILTER_PASSES;
     let recorder = install(
         build_wasm_features(route, "proxy-filter", &["record"])?,
         "proxy-recorder.wasm",
+        passes,
     )?;
-    let filter = install(build_wasm(route, "proxy-filter")?, "proxy-filter.wasm")?;
+    let filter = install(
+        build_wasm(route, "proxy-filter")?,
+        "proxy-filter.wasm",
+        passes,
+    )?;
     Ok(vec![
         filter,
         recorder,

@@ -387,19 +387,24 @@ fn compile(body: &str) -> Result<Command, FormatError> {
 }
 
 fn split_max_len(body: &str) -> Result<(&str, Option<usize>), FormatError> {
-    match body.rfind(':') {
-        Some(colon)
-            if body[colon + 1..].bytes().all(|b| b.is_ascii_digit())
-                && colon + 1 < body.len()
-                && !body[colon..].contains(')') =>
-        {
-            let n = body[colon + 1..]
-                .parse()
-                .map_err(|_| bad(body, "length out of range"))?;
-            Ok((&body[..colon], Some(n)))
-        }
-        _ => Ok((body, None)),
+    // Bytes, not `str` patterns: `:` and `)` are ASCII, and the digits are read by hand, so
+    // no searcher or integer parser is compiled in for this.
+    let bytes = body.as_bytes();
+    let Some(colon) = bytes.iter().rposition(|&b| b == b':') else {
+        return Ok((body, None));
+    };
+    let (head, digits) = (&body[..colon], &bytes[colon + 1..]);
+    // (All digits also means no `)` after the colon: `%REQ(a:b)%` has no length.)
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Ok((body, None));
     }
+    let n = digits
+        .iter()
+        .try_fold(0usize, |n, d| {
+            n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+        })
+        .ok_or_else(|| bad(body, "length out of range"))?;
+    Ok((head, Some(n)))
 }
 
 fn header(

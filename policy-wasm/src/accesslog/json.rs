@@ -65,12 +65,12 @@ pub struct JsonFormatter {
 
 impl JsonFormatter {
     /// Compiles `labels` (key → format string); an error names the key.
-    pub fn new<'a>(
-        labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+    pub fn new(
+        labels: &[(&str, &str)],
         omit_empty_values: bool,
     ) -> Result<Self, (String, FormatError)> {
         let mut sorted = SortedMap::new();
-        for (key, format) in labels {
+        for &(key, format) in labels {
             let pieces = parse(format).map_err(|e| (key.to_string(), e))?;
             let template = match <[Piece; 1]>::try_from(pieces) {
                 Ok([piece @ Piece::Command(_)]) => Template::Single(piece),
@@ -95,7 +95,7 @@ impl JsonFormatter {
 
     /// Istio's default JSON formatter.
     pub fn istio_default(omit_empty_values: bool) -> Self {
-        Self::new(ISTIO_JSON_LABELS, omit_empty_values).unwrap_or(JsonFormatter {
+        Self::new(&ISTIO_JSON_LABELS, omit_empty_values).unwrap_or(JsonFormatter {
             keys: Vec::new(),
             omit_empty_values,
         })

@@ -52,7 +52,7 @@ mod tests {
     fn istio_default_format_compiles_to_24_operators() {
         let f = TextFormatter::new(ISTIO_TEXT_FORMAT, false).unwrap();
         assert_eq!(f.operator_count(), 24);
-        let json = JsonFormatter::new(ISTIO_JSON_LABELS, false);
+        let json = JsonFormatter::new(&ISTIO_JSON_LABELS, false);
         assert!(json.is_ok());
     }
 }

@@ -22,21 +22,13 @@ pub struct Civil {
 }
 
 impl Civil {
-    /// Breaks nanoseconds since the Unix epoch into UTC fields (Howard Hinnant's days-to-civil).
+    /// Breaks nanoseconds since the Unix epoch into UTC fields.
     pub fn from_unix_nanos(nanos: i64) -> Civil {
         let secs = nanos.div_euclid(1_000_000_000);
         let sub = nanos.rem_euclid(1_000_000_000) as u32;
         let days = secs.div_euclid(86_400);
         let tod = secs.rem_euclid(86_400) as u32;
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = crate::calendar::civil_from_days(days);
         Civil {
             year,
             month,
@@ -243,7 +235,7 @@ fn write_spec(spec: u8, digits: u8, c: &Civil, nanos: i64, weekday: usize, out: 
 
 fn day_of_year(c: &Civil) -> u32 {
     const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
+    let leap = crate::calendar::is_leap(c.year);
     BEFORE[(c.month as usize).clamp(1, 12) - 1] + c.day + u32::from(leap && c.month > 2)
 }
 

@@ -3,8 +3,9 @@
 
 use super::ast::BinOp;
 use super::error::ErrorKind;
-use super::time::{self, NANOS, TimeError};
+use super::time::{self, NANOS, NANOS_DIVISOR, TimeError};
 use super::value::{MapValue, Type, Value, format_double_go};
+use crate::num::{div_rem_euclid, div_rem_trunc};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -198,67 +199,155 @@ pub(crate) fn has_field(v: &Value, field: &str) -> FResult {
     }
 }
 
+/// The global functions, found by name in [`GLOBALS`].
+#[derive(Clone, Copy)]
+enum Global {
+    Size,
+    Matches,
+    Int,
+    Uint,
+    Double,
+    String,
+    Bytes,
+    Bool,
+    Timestamp,
+    Duration,
+    Type,
+    Dyn,
+}
+
+/// Global function names: one table to search instead of a string `match` per overload.
+const GLOBALS: [(&str, Global); 12] = [
+    ("size", Global::Size),
+    ("matches", Global::Matches),
+    ("int", Global::Int),
+    ("uint", Global::Uint),
+    ("double", Global::Double),
+    ("string", Global::String),
+    ("bytes", Global::Bytes),
+    ("bool", Global::Bool),
+    ("timestamp", Global::Timestamp),
+    ("duration", Global::Duration),
+    ("type", Global::Type),
+    ("dyn", Global::Dyn),
+];
+
+/// The methods, found by name in [`METHODS`].
+#[derive(Clone, Copy)]
+enum Method {
+    Size,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Matches,
+    Time(TimeField),
+}
+
+/// The calendar and clock accessors of timestamps (and the clock ones of durations).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TimeField {
+    FullYear,
+    Month,
+    Date,
+    DayOfMonth,
+    DayOfWeek,
+    DayOfYear,
+    Hours,
+    Minutes,
+    Seconds,
+    Milliseconds,
+}
+
+/// Method names.
+const METHODS: [(&str, Method); 15] = [
+    ("size", Method::Size),
+    ("contains", Method::Contains),
+    ("startsWith", Method::StartsWith),
+    ("endsWith", Method::EndsWith),
+    ("matches", Method::Matches),
+    ("getFullYear", Method::Time(TimeField::FullYear)),
+    ("getMonth", Method::Time(TimeField::Month)),
+    ("getDate", Method::Time(TimeField::Date)),
+    ("getDayOfMonth", Method::Time(TimeField::DayOfMonth)),
+    ("getDayOfWeek", Method::Time(TimeField::DayOfWeek)),
+    ("getDayOfYear", Method::Time(TimeField::DayOfYear)),
+    ("getHours", Method::Time(TimeField::Hours)),
+    ("getMinutes", Method::Time(TimeField::Minutes)),
+    ("getSeconds", Method::Time(TimeField::Seconds)),
+    ("getMilliseconds", Method::Time(TimeField::Milliseconds)),
+];
+
+/// The entry of `name` in a name table.
+fn lookup<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, id)| *id)
+}
+
 /// Calls the function `name` on an optional receiver and arguments (all already evaluated).
 pub(crate) fn call(name: &str, target: Option<&Value>, args: &[Value]) -> FResult {
     if let Some(t) = target {
         return method(name, t, args);
     }
-    match (name, args) {
-        ("size", [v]) => size(v),
-        ("matches", [s, p]) => matches_dyn(s, p),
-        ("int", [v]) => to_int(v),
-        ("uint", [v]) => to_uint(v),
-        ("double", [v]) => to_double(v),
-        ("string", [v]) => to_string(v),
-        ("bytes", [v]) => to_bytes(v),
-        ("bool", [v]) => to_bool(v),
-        ("timestamp", [v]) => to_timestamp(v),
-        ("duration", [v]) => to_duration(v),
-        ("type", [v]) => Ok(Value::Type(v.type_of())),
-        ("dyn", [v]) => Ok(v.clone()),
-        (
-            "size" | "matches" | "int" | "uint" | "double" | "string" | "bytes" | "bool"
-            | "timestamp" | "duration" | "type" | "dyn",
-            _,
-        ) => Err(no_overload(name, &args.iter().collect::<Vec<_>>())),
-        _ => Err(ErrorKind::UnknownFunction(name.into())),
+    let Some(function) = lookup(&GLOBALS, name) else {
+        return Err(ErrorKind::UnknownFunction(name.into()));
+    };
+    match (function, args) {
+        (Global::Size, [v]) => size(v),
+        (Global::Matches, [s, p]) => matches_dyn(s, p),
+        (Global::Int, [v]) => to_int(v),
+        (Global::Uint, [v]) => to_uint(v),
+        (Global::Double, [v]) => to_double(v),
+        (Global::String, [v]) => to_string(v),
+        (Global::Bytes, [v]) => to_bytes(v),
+        (Global::Bool, [v]) => to_bool(v),
+        (Global::Timestamp, [v]) => to_timestamp(v),
+        (Global::Duration, [v]) => to_duration(v),
+        (Global::Type, [v]) => Ok(Value::Type(v.type_of())),
+        (Global::Dyn, [v]) => Ok(v.clone()),
+        _ => Err(no_overload(name, &args.iter().collect::<Vec<_>>())),
     }
 }
 
 fn method(name: &str, t: &Value, args: &[Value]) -> FResult {
-    let all = || core::iter::once(t).chain(args).collect::<Vec<_>>();
-    match (name, t, args) {
-        ("size", v, []) => size(v),
-        ("contains", Value::String(s), [Value::String(x)]) => Ok(Value::Bool(s.contains(&**x))),
-        ("startsWith", Value::String(s), [Value::String(x)]) => {
+    let Some(method) = lookup(&METHODS, name) else {
+        return Err(ErrorKind::UnknownFunction(name.into()));
+    };
+    match (method, t, args) {
+        (Method::Size, v, []) => size(v),
+        (Method::Contains, Value::String(s), [Value::String(x)]) => {
+            Ok(Value::Bool(s.contains(&**x)))
+        }
+        (Method::StartsWith, Value::String(s), [Value::String(x)]) => {
             Ok(Value::Bool(s.starts_with(&**x)))
         }
-        ("endsWith", Value::String(s), [Value::String(x)]) => Ok(Value::Bool(s.ends_with(&**x))),
-        ("matches", s, [p]) => matches_dyn(s, p),
+        (Method::EndsWith, Value::String(s), [Value::String(x)]) => {
+            Ok(Value::Bool(s.ends_with(&**x)))
+        }
+        (Method::Matches, s, [p]) => matches_dyn(s, p),
+        (Method::Time(field), Value::Timestamp(ns), tz) => timestamp_field(name, field, *ns, tz),
         (
-            "getFullYear" | "getMonth" | "getDate" | "getDayOfMonth" | "getDayOfWeek"
-            | "getDayOfYear" | "getHours" | "getMinutes" | "getSeconds" | "getMilliseconds",
-            Value::Timestamp(ns),
-            tz,
-        ) => timestamp_field(name, *ns, tz),
-        ("getHours" | "getMinutes" | "getSeconds" | "getMilliseconds", Value::Duration(ns), []) => {
-            let ns = *ns;
-            let v = match name {
-                "getHours" => ns / (3600 * NANOS),
-                "getMinutes" => ns / (60 * NANOS),
-                "getSeconds" => ns / NANOS,
-                _ => (ns / 1_000_000) % 1000,
+            Method::Time(
+                field @ (TimeField::Hours
+                | TimeField::Minutes
+                | TimeField::Seconds
+                | TimeField::Milliseconds),
+            ),
+            Value::Duration(ns),
+            [],
+        ) => {
+            // Truncating like `/` and `%` on the nanoseconds, without 128-bit division.
+            let secs = div_rem_trunc(*ns, NANOS_DIVISOR).0;
+            let v = match field {
+                TimeField::Hours => div_rem_trunc(secs, 3600).0,
+                TimeField::Minutes => div_rem_trunc(secs, 60).0,
+                TimeField::Seconds => secs,
+                _ => i128::from(div_rem_trunc(div_rem_trunc(*ns, 1_000_000).0, 1000).1),
             };
             Ok(Value::Int(v as i64))
         }
-        (
-            "size" | "contains" | "startsWith" | "endsWith" | "matches" | "getFullYear"
-            | "getMonth" | "getDate" | "getDayOfMonth" | "getDayOfWeek" | "getDayOfYear"
-            | "getHours" | "getMinutes" | "getSeconds" | "getMilliseconds",
-            _,
-            _,
-        ) => Err(no_overload(name, &all())),
-        _ => Err(ErrorKind::UnknownFunction(name.into())),
+        _ => Err(no_overload(
+            name,
+            &core::iter::once(t).chain(args).collect::<Vec<_>>(),
+        )),
     }
 }
 
@@ -288,7 +377,7 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<super::regex::Regex, ErrorK
     super::regex::Regex::new(pattern).map_err(|e| ErrorKind::InvalidArgument(format!("{e}")))
 }
 
-fn timestamp_field(name: &str, ns: i128, tz: &[Value]) -> FResult {
+fn timestamp_field(name: &str, field: TimeField, ns: i128, tz: &[Value]) -> FResult {
     let offset = match tz {
         [] => 0,
         [Value::String(z)] => time::parse_offset(z)
@@ -301,17 +390,17 @@ fn timestamp_field(name: &str, ns: i128, tz: &[Value]) -> FResult {
         }
     };
     let c = time::civil(ns, offset);
-    let v: i64 = match name {
-        "getFullYear" => c.year,
-        "getMonth" => i64::from(c.month) - 1,
-        "getDate" => i64::from(c.day),
-        "getDayOfMonth" => i64::from(c.day) - 1,
-        "getDayOfWeek" => i64::from(c.weekday),
-        "getDayOfYear" => i64::from(c.yday),
-        "getHours" => i64::from(c.hms.0),
-        "getMinutes" => i64::from(c.hms.1),
-        "getSeconds" => i64::from(c.hms.2),
-        _ => i64::from(c.millis),
+    let v: i64 = match field {
+        TimeField::FullYear => c.year,
+        TimeField::Month => i64::from(c.month) - 1,
+        TimeField::Date => i64::from(c.day),
+        TimeField::DayOfMonth => i64::from(c.day) - 1,
+        TimeField::DayOfWeek => i64::from(c.weekday),
+        TimeField::DayOfYear => i64::from(c.yday),
+        TimeField::Hours => i64::from(c.hms.0),
+        TimeField::Minutes => i64::from(c.hms.1),
+        TimeField::Seconds => i64::from(c.hms.2),
+        TimeField::Milliseconds => i64::from(c.millis),
     };
     Ok(Value::Int(v))
 }
@@ -338,7 +427,7 @@ fn to_int(v: &Value) -> FResult {
         Value::String(s) => s
             .parse()
             .map_err(|_| ErrorKind::Conversion(format!("cannot convert '{s}' to int")))?,
-        Value::Timestamp(ns) => ns.div_euclid(NANOS) as i64,
+        Value::Timestamp(ns) => div_rem_euclid(*ns, NANOS_DIVISOR).0 as i64,
         _ => return Err(no_overload("int", &[v])),
     }))
 }
@@ -441,7 +530,8 @@ fn to_timestamp(v: &Value) -> FResult {
         Value::String(s) => time::parse_timestamp(s)
             .map(Value::Timestamp)
             .map_err(|e| time_error(e, "timestamp", s)),
-        Value::Int(secs) => timestamp(i128::from(*secs).checked_mul(NANOS)),
+        // |secs| < 2^63, so the product stays far inside i128: no overflow check needed.
+        Value::Int(secs) => timestamp(Some(i128::from(*secs) * NANOS)),
         _ => Err(no_overload("timestamp", &[v])),
     }
 }

@@ -315,6 +315,13 @@ fn string_lit(src: &str, q: usize, raw: bool, bytes: bool) -> LexResult<(Tok, us
     }
 }
 
+/// The value of at most eight digits of `radix`, already checked to be digits: no overflow, and
+/// no `from_str_radix` compiled in for it.
+fn digits_value(text: &str, radix: u32) -> u32 {
+    text.chars()
+        .fold(0, |v, c| v * radix + c.to_digit(radix).unwrap_or(0))
+}
+
 /// Decodes one escape sequence at `i` (the backslash) into `buf`; returns the next offset.
 fn escape(src: &str, i: usize, bytes: bool, buf: &mut Vec<u8>) -> LexResult<usize> {
     let s = src.as_bytes();
@@ -344,7 +351,7 @@ fn escape(src: &str, i: usize, bytes: bool, buf: &mut Vec<u8>) -> LexResult<usiz
                 pos: i as u32,
                 reason: "malformed escape sequence".into(),
             })?;
-        u32::from_str_radix(text, 16).or_else(|_| err(i, "malformed escape sequence"))
+        Ok(digits_value(text, 16))
     };
     let (code, next, is_byte) = match c {
         b'x' | b'X' => (hex(i + 2, 2)?, i + 4, true),
@@ -356,8 +363,7 @@ fn escape(src: &str, i: usize, bytes: bool, buf: &mut Vec<u8>) -> LexResult<usiz
                     pos: i as u32,
                     reason: "malformed octal escape".into(),
                 })?;
-            let v = u32::from_str_radix(text, 8).or_else(|_| err(i, "malformed octal escape"))?;
-            (v, i + 4, true)
+            (digits_value(text, 8), i + 4, true)
         }
         b'u' if !bytes => (hex(i + 2, 4)?, i + 6, false),
         b'U' if !bytes => (hex(i + 2, 8)?, i + 10, false),

@@ -1,11 +1,15 @@
 //! Timestamps and durations without a clock or a time-zone database: RFC 3339 and Go-style
 //! duration text, civil-date arithmetic, fixed UTC offsets.
 
+use crate::calendar::{civil_from_days, days_from_civil, is_leap};
+use crate::num::{div_rem, div_rem_euclid};
 use alloc::format;
 use alloc::string::String;
 
 /// Nanoseconds per second.
 pub(crate) const NANOS: i128 = 1_000_000_000;
+/// [`NANOS`] as a divisor of [`crate::num`]'s 128-bit division.
+pub(crate) const NANOS_DIVISOR: u32 = 1_000_000_000;
 /// 0001-01-01T00:00:00Z in seconds since the epoch.
 const MIN_TS_SECS: i128 = -62_135_596_800;
 /// 9999-12-31T23:59:59Z in seconds since the epoch.
@@ -22,35 +26,6 @@ pub(crate) fn timestamp_in_range(ns: i128) -> bool {
 pub(crate) fn duration_in_range(ns: i128) -> bool {
     let max = MAX_DURATION_SECS * NANOS + (NANOS - 1);
     (-max..=max).contains(&ns)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]): (year, month 1-12, day 1-31).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
@@ -124,7 +99,8 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<i128, TimeError> {
             return Err(TimeError::Syntax);
         }
         let frac = digits(s, start, n).ok_or(TimeError::Syntax)?;
-        nanos = i128::from(frac) * 10i128.pow(9 - n as u32);
+        // Below 10^9: 64 bits hold it.
+        nanos = i128::from(i64::from(frac) * 10i64.pow(9 - n as u32));
     }
     let offset_secs: i128 = match s.get(at) {
         Some(b'Z' | b'z') if at + 1 == s.len() => 0,
@@ -155,11 +131,9 @@ pub(crate) fn format_timestamp(ns: i128) -> Option<String> {
     if !timestamp_in_range(ns) {
         return None;
     }
-    let secs = ns.div_euclid(NANOS);
-    let frac = ns.rem_euclid(NANOS);
-    let days = secs.div_euclid(86_400) as i64;
-    let sod = secs.rem_euclid(86_400) as u32;
-    let (y, m, d) = civil_from_days(days);
+    let (secs, frac) = div_rem_euclid(ns, NANOS_DIVISOR);
+    let (days, sod) = div_rem_euclid(secs, 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
     let mut out = format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
@@ -168,7 +142,7 @@ pub(crate) fn format_timestamp(ns: i128) -> Option<String> {
     );
     if frac != 0 {
         // `frac` < 10^9 fits a u32, whose formatter is linked anyway (unlike the 128-bit one).
-        let f = format!("{:09}", frac as u32);
+        let f = format!("{frac:09}");
         out.push('.');
         out.push_str(f.trim_end_matches('0'));
     }
@@ -203,15 +177,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<i128, TimeError> {
         let start = at;
         let mut whole: i128 = 0;
         while let Some(c) = s.get(at).filter(|c| c.is_ascii_digit()) {
-            whole = whole
-                .checked_mul(10)
-                .and_then(|w| w.checked_add(i128::from(c - b'0')))
+            // `whole <= limit` (about 2^68) before each step: the arithmetic cannot overflow.
+            whole = Some(whole * 10 + i128::from(c - b'0'))
                 .filter(|w| *w <= limit)
                 .ok_or(TimeError::Range)?;
             at += 1;
         }
         let mut frac: i128 = 0;
-        let mut scale: i128 = 1;
+        let mut frac_digits = 0u32;
         let had_whole = at > start;
         let mut had_frac = false;
         if s.get(at) == Some(&b'.') {
@@ -219,9 +192,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<i128, TimeError> {
             while let Some(c) = s.get(at).filter(|c| c.is_ascii_digit()) {
                 had_frac = true;
                 // Digits beyond nanosecond precision cannot change the result.
-                if scale < 1_000_000_000_000_000_000 {
+                if frac_digits < 18 {
                     frac = frac * 10 + i128::from(c - b'0');
-                    scale *= 10;
+                    frac_digits += 1;
                 }
                 at += 1;
             }
@@ -242,9 +215,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<i128, TimeError> {
             Some("h") => 3600 * NANOS,
             _ => return Err(TimeError::Syntax),
         };
-        let part = whole
-            .checked_mul(unit)
-            .and_then(|w| w.checked_add(frac * unit / scale))
+        // whole <= limit < 2^69 and unit < 2^42: the product fits an i128 (128-bit overflow
+        // checks link a routine of their own).
+        let part = (whole * unit)
+            .checked_add(fraction_of(frac * unit, frac_digits))
             .ok_or(TimeError::Range)?;
         total = total.checked_add(part).ok_or(TimeError::Range)?;
         if total > limit {
@@ -259,12 +233,23 @@ pub(crate) fn parse_duration(text: &str) -> Result<i128, TimeError> {
     }
 }
 
+/// `scaled / 10^digits` for a non-negative `scaled`, in steps whose divisors fit 32 bits
+/// (`(x / a) / b == x / (a * b)` for non-negative integers).
+fn fraction_of(scaled: i128, mut digits: u32) -> i128 {
+    let mut rest = scaled.unsigned_abs();
+    while digits > 0 {
+        let step = digits.min(9);
+        rest = div_rem(rest, 10u32.pow(step)).0;
+        digits -= step;
+    }
+    rest as i128
+}
+
 /// Formats a duration as protobuf JSON does: seconds with a trimmed fraction (`1.5s`).
 pub(crate) fn format_duration(ns: i128) -> String {
     let sign = if ns < 0 { "-" } else { "" };
-    let abs = ns.unsigned_abs();
-    let secs = crate::num::i128_text((abs / 1_000_000_000) as i128);
-    let frac = (abs % 1_000_000_000) as u32;
+    let (secs, frac) = div_rem(ns.unsigned_abs(), NANOS_DIVISOR);
+    let secs = crate::num::i128_text(secs as i128);
     if frac == 0 {
         format!("{sign}{secs}s")
     } else {
@@ -316,10 +301,10 @@ pub(crate) struct Civil {
 
 /// Splits a timestamp into calendar fields at a UTC offset (seconds).
 pub(crate) fn civil(ns: i128, offset_secs: i64) -> Civil {
-    let secs = ns.div_euclid(NANOS) + i128::from(offset_secs);
-    let millis = (ns.rem_euclid(NANOS) / 1_000_000) as u32;
-    let days = secs.div_euclid(86_400) as i64;
-    let sod = secs.rem_euclid(86_400) as u32;
+    let (secs, frac) = div_rem_euclid(ns, NANOS_DIVISOR);
+    let millis = frac / 1_000_000;
+    let (days, sod) = div_rem_euclid(secs + i128::from(offset_secs), 86_400);
+    let days = days as i64;
     let (year, month, day) = civil_from_days(days);
     let yday = (days - days_from_civil(year, 1, 1)) as u32;
     // 1970-01-01 was a Thursday (4).

@@ -1,6 +1,10 @@
 //! [`FromJson`] / [`ToJson`]: typed views of JSON, implemented for structs through the field
 //! tables of [`json_struct!`](crate::json_struct) and enums through
 //! [`json_enum!`](crate::json_enum), so each struct costs a few calls, not a deserializer.
+//!
+//! Decoding fills values in place ([`DecodeInto`]) starting from their empty (`Default`) value:
+//! a struct's fields are decoded straight into it, so no struct is built, moved out of a
+//! `Result` and dropped on error at each level of nesting.
 
 use super::{Json, Map, ParseError};
 use crate::sorted_map::SortedMap;
@@ -83,6 +87,13 @@ pub trait FromJson: Sized {
     fn from_json(value: &Json) -> Result<Self, DecodeError>;
 }
 
+/// Reads a `T` whole by decoding into its empty value: the [`FromJson`] of types decoded in place.
+pub fn decode_new<T: DecodeInto + Default>(value: &Json) -> Result<T, DecodeError> {
+    let mut out = T::default();
+    out.decode_into(value)?;
+    Ok(out)
+}
+
 /// A type that can be written as a JSON value.
 pub trait ToJson {
     /// The value as JSON.
@@ -107,15 +118,16 @@ pub fn decode_fields<'a>(value: &'a Json, what: &str) -> Result<&'a Map, DecodeE
         .ok_or_else(|| DecodeError::invalid(value, &format!("struct {what}")))
 }
 
-/// Like [`decode_fields`], rejecting members not in `known` (serde's `deny_unknown_fields`).
+/// Like [`decode_fields`], rejecting members not in the field table `known` (serde's
+/// `deny_unknown_fields`).
 pub fn decode_strict_fields<'a>(
     value: &'a Json,
     what: &str,
-    known: &[&str],
+    known: &[FieldKey],
 ) -> Result<&'a Map, DecodeError> {
     let map = decode_fields(value, what)?;
-    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
-        let expected: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    if let Some(unknown) = map.keys().find(|k| !known.iter().any(|(key, _)| key == k)) {
+        let expected: Vec<String> = known.iter().map(|(k, _)| format!("`{k}`")).collect();
         return Err(DecodeError::new(format!(
             "unknown field `{unknown}`, expected one of {}",
             expected.join(", ")
@@ -134,42 +146,26 @@ pub fn field<T: FromJson>(map: &Map, key: &str) -> Result<Option<T>, DecodeError
 /// A place a JSON value is decoded into, behind one non-generic interface: struct decoders walk a
 /// table of these instead of compiling a body per struct and per field type.
 pub trait DecodeInto {
-    /// Replaces `self` with `value` read as its type.
+    /// Fills `self`, which holds its type's empty (`Default`) value, from `value`. After an error
+    /// `self` may be partly filled; callers discard it.
     fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError>;
 }
 
-impl<T: FromJson> DecodeInto for T {
-    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
-        *self = T::from_json(value)?;
-        Ok(())
-    }
-}
+/// One row of a struct's field table: the JSON name, and whether the member must be present.
+pub type FieldKey = (&'static str, bool);
 
-/// One row of a struct's field table: JSON name, whether it must be present, the field to fill.
-pub struct Field<'a> {
-    key: &'static str,
-    required: bool,
-    slot: &'a mut dyn DecodeInto,
-}
-
-impl<'a> Field<'a> {
-    /// A row of the table [`decode_struct`] walks.
-    pub fn new(key: &'static str, required: bool, slot: &'a mut dyn DecodeInto) -> Field<'a> {
-        Field {
-            key,
-            required,
-            slot,
-        }
-    }
-}
-
-/// Fills each field of `fields` from its member of `map`, in table order; the first error wins.
+/// Fills each of `slots` from the member of `map` that `keys` names at the same index, in table
+/// order; the first error wins.
 #[inline(never)]
-pub fn decode_struct(map: &Map, fields: &mut [Field<'_>]) -> Result<(), DecodeError> {
-    for field in fields {
-        match map.get(field.key) {
-            Some(v) => field.slot.decode_into(v).map_err(|e| e.within(field.key))?,
-            None if field.required => return Err(DecodeError::missing(field.key)),
+pub fn decode_struct(
+    map: &Map,
+    keys: &[FieldKey],
+    slots: &mut [&mut dyn DecodeInto],
+) -> Result<(), DecodeError> {
+    for (&(key, required), slot) in keys.iter().zip(slots) {
+        match map.get(key) {
+            Some(v) => slot.decode_into(v).map_err(|e| e.within(key))?,
+            None if required => return Err(DecodeError::missing(key)),
             None => {}
         }
     }
@@ -235,27 +231,38 @@ pub fn variant(value: &Json, names: &[&str]) -> Result<usize, DecodeError> {
 #[macro_export]
 macro_rules! json_struct {
     (decode $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* $(,)? }) => {
-        impl $crate::json::FromJson for $ty {
-            fn from_json(value: &$crate::json::Json) -> Result<Self, $crate::json::DecodeError> {
+        impl $crate::json::DecodeInto for $ty {
+            fn decode_into(&mut self, value: &$crate::json::Json) -> Result<(), $crate::json::DecodeError> {
                 let map = $crate::json::decode_fields(value, stringify!($ty))?;
-                $crate::json_struct!(@fields map, $ty { $($key => $field $([$req])?),* })
+                $crate::json_struct!(@fields self, map, { $($key => $field $([$req])?),* })
             }
         }
+        $crate::json_struct!(@whole $ty);
     };
     (decode_strict $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* $(,)? }) => {
+        impl $crate::json::DecodeInto for $ty {
+            fn decode_into(&mut self, value: &$crate::json::Json) -> Result<(), $crate::json::DecodeError> {
+                const KEYS: &[$crate::json::FieldKey] = $crate::json_struct!(@keys { $($key $([$req])?),* });
+                let map = $crate::json::decode_strict_fields(value, stringify!($ty), KEYS)?;
+                $crate::json_struct!(@fields self, map, { $($key => $field $([$req])?),* })
+            }
+        }
+        $crate::json_struct!(@whole $ty);
+    };
+    (@whole $ty:ty) => {
         impl $crate::json::FromJson for $ty {
             fn from_json(value: &$crate::json::Json) -> Result<Self, $crate::json::DecodeError> {
-                let map = $crate::json::decode_strict_fields(value, stringify!($ty), &[$($key),*])?;
-                $crate::json_struct!(@fields map, $ty { $($key => $field $([$req])?),* })
+                $crate::json::decode_new(value)
             }
         }
     };
-    (@fields $map:ident, $ty:ident { $($key:literal => $field:ident $([$req:ident])?),* }) => {{
-        let mut out = <$ty as Default>::default();
-        $crate::json::decode_struct($map, &mut [$(
-            $crate::json::Field::new($key, false $(|| { let _ = stringify!($req); true })?, &mut out.$field),
-        )*])?;
-        Ok(out)
+    (@keys { $($key:literal $([$req:ident])?),* }) => {
+        &[$(($key, false $(|| { let _ = stringify!($req); true })?)),*]
+    };
+    (@fields $self:ident, $map:ident, { $($key:literal => $field:ident $([$req:ident])?),* }) => {{
+        const KEYS: &[$crate::json::FieldKey] = $crate::json_struct!(@keys { $($key $([$req])?),* });
+        let slots: &mut [&mut dyn $crate::json::DecodeInto] = &mut [$(&mut $self.$field),*];
+        $crate::json::decode_struct($map, KEYS, slots)
     }};
     (encode $ty:ident { $($key:literal => $field:ident $([$opt:ident])?),* $(,)? }) => {
         impl $crate::json::ToJson for $ty {
@@ -268,7 +275,8 @@ macro_rules! json_struct {
     };
 }
 
-/// Implements [`FromJson`] and [`ToJson`] for a fieldless enum from `"NAME" => Variant` pairs.
+/// Implements [`FromJson`], [`DecodeInto`] and [`ToJson`] for a fieldless enum from
+/// `"NAME" => Variant` pairs.
 #[macro_export]
 macro_rules! json_enum {
     ($ty:ident { $($name:literal => $variant:ident),* $(,)? }) => {
@@ -276,6 +284,12 @@ macro_rules! json_enum {
             fn from_json(value: &$crate::json::Json) -> Result<Self, $crate::json::DecodeError> {
                 const ALL: &[$ty] = &[$($ty::$variant),*];
                 $crate::json::variant(value, &[$($name),*]).map(|i| ALL[i])
+            }
+        }
+        impl $crate::json::DecodeInto for $ty {
+            fn decode_into(&mut self, value: &$crate::json::Json) -> Result<(), $crate::json::DecodeError> {
+                *self = <$ty as $crate::json::FromJson>::from_json(value)?;
+                Ok(())
             }
         }
         impl $crate::json::ToJson for $ty {
@@ -288,7 +302,14 @@ macro_rules! json_enum {
 
 impl FromJson for Json {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        Ok(value.clone())
+        decode_new(value)
+    }
+}
+
+impl DecodeInto for Json {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        *self = value.clone();
+        Ok(())
     }
 }
 
@@ -300,10 +321,17 @@ impl ToJson for Json {
 
 impl FromJson for Map {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        value
+        decode_new(value)
+    }
+}
+
+impl DecodeInto for Map {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        *self = value
             .as_object()
             .cloned()
-            .ok_or_else(|| DecodeError::invalid(value, "a map"))
+            .ok_or_else(|| DecodeError::invalid(value, "a map"))?;
+        Ok(())
     }
 }
 
@@ -318,10 +346,18 @@ impl ToJson for Map {
 
 impl FromJson for String {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        value
+        decode_new(value)
+    }
+}
+
+impl DecodeInto for String {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        // `self` is empty: appending is assigning, without dropping the old string.
+        let text = value
             .as_str()
-            .map(String::from)
-            .ok_or_else(|| DecodeError::invalid(value, "a string"))
+            .ok_or_else(|| DecodeError::invalid(value, "a string"))?;
+        self.push_str(text);
+        Ok(())
     }
 }
 
@@ -342,9 +378,16 @@ impl ToJson for str {
 
 impl FromJson for bool {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        value
+        decode_new(value)
+    }
+}
+
+impl DecodeInto for bool {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        *self = value
             .as_bool()
-            .ok_or_else(|| DecodeError::invalid(value, "a boolean"))
+            .ok_or_else(|| DecodeError::invalid(value, "a boolean"))?;
+        Ok(())
     }
 }
 
@@ -356,9 +399,16 @@ impl ToJson for bool {
 
 impl FromJson for f64 {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        value
+        decode_new(value)
+    }
+}
+
+impl DecodeInto for f64 {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        *self = value
             .as_f64()
-            .ok_or_else(|| DecodeError::invalid(value, "f64"))
+            .ok_or_else(|| DecodeError::invalid(value, "f64"))?;
+        Ok(())
     }
 }
 
@@ -370,10 +420,17 @@ impl ToJson for f64 {
 
 impl FromJson for usize {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        value
+        decode_new(value)
+    }
+}
+
+impl DecodeInto for usize {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        *self = value
             .as_u64()
             .and_then(|u| usize::try_from(u).ok())
-            .ok_or_else(|| DecodeError::invalid(value, "usize"))
+            .ok_or_else(|| DecodeError::invalid(value, "usize"))?;
+        Ok(())
     }
 }
 
@@ -383,11 +440,18 @@ impl ToJson for usize {
     }
 }
 
-impl<T: FromJson> FromJson for Option<T> {
+impl<T: DecodeInto + Default> FromJson for Option<T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        decode_new(value)
+    }
+}
+
+impl<T: DecodeInto + Default> DecodeInto for Option<T> {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        // `self` is `None`, the empty value: null leaves it so, nothing old needs dropping.
         match value {
-            Json::Null => Ok(None),
-            v => T::from_json(v).map(Some),
+            Json::Null => Ok(()),
+            v => self.get_or_insert_with(T::default).decode_into(v),
         }
     }
 }
@@ -401,14 +465,19 @@ impl<T: ToJson> ToJson for Option<T> {
     }
 }
 
-impl<T: FromJson> FromJson for Vec<T> {
+impl<T: DecodeInto + Default> FromJson for Vec<T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        let mut out = Vec::new();
+        decode_new(value)
+    }
+}
+
+impl<T: DecodeInto + Default> DecodeInto for Vec<T> {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
         decode_items(value, &mut |v| {
-            out.push(T::from_json(v)?);
-            Ok(())
-        })?;
-        Ok(out)
+            // Each item is decoded where it ends up, like a struct field.
+            self.push(T::default());
+            self.last_mut().map_or(Ok(()), |item| item.decode_into(v))
+        })
     }
 }
 
@@ -423,12 +492,16 @@ impl<T: ToJson> ToJson for Vec<T> {
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        let mut out = BTreeMap::new();
+        decode_new(value)
+    }
+}
+
+impl<T: FromJson> DecodeInto for BTreeMap<String, T> {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
         decode_members(value, &mut |k, v| {
-            out.insert(k.clone(), T::from_json(v)?);
+            self.insert(k.clone(), T::from_json(v)?);
             Ok(())
-        })?;
-        Ok(out)
+        })
     }
 }
 
@@ -443,14 +516,18 @@ impl<T: ToJson> ToJson for BTreeMap<String, T> {
     }
 }
 
-impl<T: FromJson> FromJson for SortedMap<T> {
+impl<T: DecodeInto + Default> FromJson for SortedMap<T> {
     fn from_json(value: &Json) -> Result<Self, DecodeError> {
-        let mut out = SortedMap::new();
+        decode_new(value)
+    }
+}
+
+impl<T: DecodeInto + Default> DecodeInto for SortedMap<T> {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
+        // A parsed object has each key once: every member gets a fresh empty value to fill.
         decode_members(value, &mut |k, v| {
-            out.insert(k.clone(), T::from_json(v)?);
-            Ok(())
-        })?;
-        Ok(out)
+            self.get_or_insert_with(k, T::default).decode_into(v)
+        })
     }
 }
 

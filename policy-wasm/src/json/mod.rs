@@ -13,8 +13,8 @@ mod value;
 mod write;
 
 pub use convert::{
-    DecodeError, DecodeInto, Field, FromJson, ToJson, decode_fields, decode_strict_fields,
-    decode_struct, field, from_str, put, variant,
+    DecodeError, DecodeInto, FieldKey, FromJson, ToJson, decode_fields, decode_new,
+    decode_strict_fields, decode_struct, field, from_str, put, variant,
 };
 pub use map::Map;
 pub use number::Number;

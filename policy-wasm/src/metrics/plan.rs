@@ -253,7 +253,11 @@ impl MetricsPlan {
             .reporting_interval
             .as_deref()
             .and_then(parse_duration_nanos)
-            .map(|ns| (ns / 1_000_000).clamp(1, u32::MAX as i128) as u32)
+            .map(|ns| {
+                crate::num::div_rem_trunc(ns, 1_000_000)
+                    .0
+                    .clamp(1, u32::MAX as i128) as u32
+            })
             .unwrap_or(DEFAULT_REPORTING_INTERVAL_MS);
         Ok(MetricsPlan {
             client: group_by_labels(mode_plan(&policy.client, Mode::Client)?),

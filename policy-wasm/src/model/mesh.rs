@@ -1,6 +1,6 @@
 //! The part of Istio's `MeshConfig` that Telemetry resources point at: providers and defaults.
 
-use crate::json::{DecodeError, FromJson, Json, Map, ToJson};
+use crate::json::{DecodeError, DecodeInto, FromJson, Json, Map, ToJson};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -151,21 +151,26 @@ const NAME: &str = "name";
 const ENVOY_FILE_ACCESS_LOG: &str = "envoyFileAccessLog";
 
 // `other` is serde's `flatten`: every member but the two named ones, kept as written.
-impl FromJson for ExtensionProvider {
-    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+impl DecodeInto for ExtensionProvider {
+    fn decode_into(&mut self, value: &Json) -> Result<(), DecodeError> {
         let map = crate::json::decode_fields(value, "ExtensionProvider")?;
-        let name = crate::json::field(map, NAME)?.ok_or_else(|| DecodeError::missing(NAME))?;
-        let envoy_file_access_log = crate::json::field(map, ENVOY_FILE_ACCESS_LOG)?.flatten();
-        let other = map
+        crate::json::decode_struct(
+            map,
+            &[(NAME, true), (ENVOY_FILE_ACCESS_LOG, false)],
+            &mut [&mut self.name, &mut self.envoy_file_access_log],
+        )?;
+        self.other = map
             .iter()
             .filter(|(k, _)| *k != NAME && *k != ENVOY_FILE_ACCESS_LOG)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Ok(ExtensionProvider {
-            name,
-            envoy_file_access_log,
-            other,
-        })
+        Ok(())
+    }
+}
+
+impl FromJson for ExtensionProvider {
+    fn from_json(value: &Json) -> Result<Self, DecodeError> {
+        crate::json::decode_new(value)
     }
 }
 

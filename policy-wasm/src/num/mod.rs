@@ -4,10 +4,12 @@
 //! and gives the same text and the same values as `core` (proved by `tests/num_props.rs`).
 
 mod big;
+mod divide;
 mod parse;
 mod shortest;
 mod write;
 
+pub use divide::{div_rem, div_rem_euclid, div_rem_trunc};
 pub use parse::parse_f64;
 pub use shortest::Shortest;
 pub use write::{debug, display, i128_text, lower_exp};

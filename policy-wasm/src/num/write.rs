@@ -116,10 +116,11 @@ pub fn i128_text(n: i128) -> String {
     let mut rest = n.unsigned_abs();
     loop {
         at -= 1;
+        let (quotient, digit) = super::div_rem(rest, 10);
         if let Some(slot) = digits.get_mut(at) {
-            *slot = b'0' + (rest % 10) as u8;
+            *slot = b'0' + digit as u8;
         }
-        rest /= 10;
+        rest = quotient;
         if rest == 0 || at == 0 {
             break;
         }
