@@ -65,7 +65,7 @@ fn address_part(bytes: Option<Bytes<'_>>, part: AddressPart, out: &mut Vec<u8>) 
         }
         (Some((_, port)), AddressPart::Port) => core::str::from_utf8(port)
             .ok()
-            .and_then(|p| p.parse().ok())
+            .and_then(crate::num::parse_i64)
             .map_or(Value::Absent, |p| number(p, out)),
         // A pipe or other non-IP address has no port.
         (None, AddressPart::Ip) => {

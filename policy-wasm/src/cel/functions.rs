@@ -424,9 +424,8 @@ fn to_int(v: &Value) -> FResult {
             }
             *d as i64
         }
-        Value::String(s) => s
-            .parse()
-            .map_err(|_| ErrorKind::Conversion(format!("cannot convert '{s}' to int")))?,
+        Value::String(s) => crate::num::parse_i64(s)
+            .ok_or_else(|| ErrorKind::Conversion(format!("cannot convert '{s}' to int")))?,
         Value::Timestamp(ns) => div_rem_euclid(*ns, NANOS_DIVISOR).0 as i64,
         _ => return Err(no_overload("int", &[v])),
     }))
@@ -442,9 +441,8 @@ fn to_uint(v: &Value) -> FResult {
             }
             *d as u64
         }
-        Value::String(s) => s
-            .parse()
-            .map_err(|_| ErrorKind::Conversion(format!("cannot convert '{s}' to uint")))?,
+        Value::String(s) => crate::num::parse_u64(s, 10)
+            .ok_or_else(|| ErrorKind::Conversion(format!("cannot convert '{s}' to uint")))?,
         _ => return Err(no_overload("uint", &[v])),
     }))
 }

@@ -223,8 +223,8 @@ fn number(src: &str, i: usize) -> LexResult<(Tok, usize)> {
         if text.is_empty() {
             return err(i, "malformed hexadecimal literal");
         }
-        let v =
-            u64::from_str_radix(text, 16).or_else(|_| err(i, "integer literal out of range"))?;
+        let v = crate::num::parse_u64(text, 16)
+            .map_or_else(|| err(i, "integer literal out of range"), Ok)?;
         if matches!(s.get(j), Some(b'u' | b'U')) {
             return Ok((Tok::Uint(v), j + 1));
         }
@@ -262,9 +262,8 @@ fn number(src: &str, i: usize) -> LexResult<(Tok, usize)> {
         let v = crate::num::parse_f64(text).map_or_else(|| err(i, "malformed number"), Ok)?;
         return Ok((Tok::Double(v), j));
     }
-    let v: u64 = text
-        .parse()
-        .or_else(|_| err(i, "integer literal out of range"))?;
+    let v = crate::num::parse_u64(text, 10)
+        .map_or_else(|| err(i, "integer literal out of range"), Ok)?;
     if matches!(s.get(j), Some(b'u' | b'U')) {
         return Ok((Tok::Uint(v), j + 1));
     }

@@ -273,8 +273,8 @@ pub(crate) fn parse_offset(tz: &str) -> Option<i64> {
     if h.is_empty() || h.len() > 2 || m.len() != 2 {
         return None;
     }
-    let h: i64 = h.parse().ok()?;
-    let m: i64 = m.parse().ok()?;
+    let h = crate::num::parse_i64(h)?;
+    let m = crate::num::parse_i64(m)?;
     if h > 23 || m > 59 {
         return None;
     }

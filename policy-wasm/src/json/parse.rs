@@ -336,10 +336,10 @@ impl Parser<'_> {
         let lexeme = core::str::from_utf8(&self.text[start..self.at]).unwrap_or("");
         if !float {
             if negative {
-                if let Ok(i) = lexeme.parse::<i64>() {
+                if let Some(i) = crate::num::parse_i64(lexeme) {
                     return Ok(Number::from(i));
                 }
-            } else if let Ok(u) = lexeme.parse::<u64>() {
+            } else if let Some(u) = crate::num::parse_u64(lexeme, 10) {
                 return Ok(Number::from(u));
             }
         }

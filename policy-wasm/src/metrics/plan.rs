@@ -473,7 +473,8 @@ fn grpc_message_counts(attrs: &dyn AttributeSource) -> Option<(u64, u64)> {
     let bytes = attrs.get(&path!("filter_state", "envoy.filters.http.grpc_stats"))?;
     let text = core::str::from_utf8(&bytes).ok()?;
     let (request, response) = text.split_once(',')?;
-    Some((request.trim().parse().ok()?, response.trim().parse().ok()?))
+    let count = |text: &str| crate::num::parse_u64(text.trim(), 10);
+    Some((count(request)?, count(response)?))
 }
 
 fn cel_value(program: &Program, attrs: &dyn AttributeSource) -> String {

@@ -5,11 +5,13 @@
 
 mod big;
 mod divide;
+mod int;
 mod parse;
 mod shortest;
 mod write;
 
 pub use divide::{div_rem, div_rem_euclid, div_rem_trunc};
+pub use int::{parse_i64, parse_u64};
 pub use parse::parse_f64;
 pub use shortest::Shortest;
 pub use write::{debug, display, i128_text, lower_exp};

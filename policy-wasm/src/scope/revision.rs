@@ -19,7 +19,7 @@ impl Revision {
         let numbers = text[start..]
             .split(|c: char| !c.is_ascii_digit())
             .filter(|part| !part.is_empty())
-            .map(|part| part.parse::<u64>().ok())
+            .map(|part| crate::num::parse_u64(part, 10))
             .collect::<Option<Vec<u64>>>()?;
         Some(Revision {
             prefix: text[..start].into(),
