@@ -140,7 +140,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             match with_segments(path, None, |segs| self.act.resolve_key(segs, key)) {
                 Lookup::Found(v) => return Ok(v),
                 Lookup::Absent => {
-                    let shown = Value::String(key.clone()).to_string();
+                    let shown = Value::String(key.clone()).key_text();
                     return Err(err(e, ErrorKind::NoSuchKey(shown)));
                 }
                 Lookup::Malformed => return Err(err(e, malformed(path))),

@@ -169,7 +169,7 @@ pub(crate) fn index(container: &Value, idx: &Value) -> FResult {
         }
         Value::Map(m) => map_get(m, idx)
             .cloned()
-            .ok_or_else(|| ErrorKind::NoSuchKey(idx.to_string())),
+            .ok_or_else(|| ErrorKind::NoSuchKey(idx.key_text())),
         _ => Err(no_overload("_[_]", &[container, idx])),
     }
 }

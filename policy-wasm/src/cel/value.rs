@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 /// A CEL value. Strings, bytes, lists and maps are reference-counted so that copying a value out
 /// of a compiled program (a literal) costs no allocation.
@@ -210,6 +210,23 @@ impl Value {
         }
     }
 
+    /// The key as a map-miss error shows it: as `Display` writes the map key types (bool, int,
+    /// uint, double, string), and any other value by its type's name, since no map holds one.
+    /// Kept apart from `Display` so that evaluating does not link the printing of lists, maps,
+    /// bytes and times into the proxy filter.
+    pub(crate) fn key_text(&self) -> String {
+        let mut out = String::new();
+        let _ = match self {
+            Value::Bool(b) => write!(out, "{b}"),
+            Value::Int(i) => write!(out, "{i}"),
+            Value::Uint(u) => write!(out, "{u}u"),
+            Value::Double(d) if d.is_finite() => write!(out, "{}", crate::num::debug(*d)),
+            Value::String(s) => crate::quote::write_quoted(&mut out, s, crate::quote::Controls::Cel),
+            other => write!(out, "{}", other.type_name()),
+        };
+        out
+    }
+
     /// The CEL name of the value's type (`int`, `string`, `google.protobuf.Timestamp`, ...).
     pub fn type_name(&self) -> &'static str {
         self.type_of().name()
@@ -404,4 +421,26 @@ pub(crate) fn format_double_go(d: f64) -> String {
         return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
     }
     crate::num::display(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+    use alloc::string::ToString;
+
+    #[test]
+    fn key_text_is_display_for_every_map_key_type() {
+        let keys = [
+            Value::Bool(true),
+            Value::Int(-7),
+            Value::Uint(7),
+            Value::Double(1.5),
+            Value::Double(1e20),
+            Value::string("a\"b\\c\u{1}é"),
+        ];
+        for key in keys {
+            assert_eq!(key.key_text(), key.to_string());
+        }
+        assert_eq!(Value::Null.key_text(), "null_type");
+    }
 }
