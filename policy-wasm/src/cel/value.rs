@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 /// A CEL value. Strings, bytes, lists and maps are reference-counted so that copying a value out
 /// of a compiled program (a literal) costs no allocation.
@@ -215,16 +215,22 @@ impl Value {
     /// Kept apart from `Display` so that evaluating does not link the printing of lists, maps,
     /// bytes and times into the proxy filter.
     pub(crate) fn key_text(&self) -> String {
-        let mut out = String::new();
-        let _ = match self {
-            Value::Bool(b) => write!(out, "{b}"),
-            Value::Int(i) => write!(out, "{i}"),
-            Value::Uint(u) => write!(out, "{u}u"),
-            Value::Double(d) if d.is_finite() => write!(out, "{}", crate::num::debug(*d)),
-            Value::String(s) => crate::quote::write_quoted(&mut out, s, crate::quote::Controls::Cel),
-            other => write!(out, "{}", other.type_name()),
-        };
-        out
+        match self {
+            Value::Bool(b) => if *b { "true" } else { "false" }.into(),
+            Value::Int(i) => crate::num::i128_text(i128::from(*i)),
+            Value::Uint(u) => {
+                let mut text = crate::num::i128_text(i128::from(*u));
+                text.push('u');
+                text
+            }
+            Value::Double(d) if d.is_finite() => crate::num::debug(*d),
+            Value::String(s) => {
+                let mut text = String::new();
+                let _ = crate::quote::write_quoted(&mut text, s, crate::quote::Controls::Cel);
+                text
+            }
+            other => other.type_name().into(),
+        }
     }
 
     /// The CEL name of the value's type (`int`, `string`, `google.protobuf.Timestamp`, ...).
