@@ -48,7 +48,7 @@ pub struct TelemetrySpec {
     pub target_ref: Option<PolicyTargetReference>,
     /// Policy targets (gateways, waypoints).
     pub target_refs: Option<Vec<PolicyTargetReference>>,
-    /// Tracing rules.
+    /// Tracing rules (left empty when built without the `tracing` feature).
     pub tracing: Vec<Tracing>,
     /// Metrics rules.
     pub metrics: Vec<Metrics>,
@@ -336,9 +336,15 @@ crate::json_struct!(decode Telemetry {
 crate::json_struct!(encode Telemetry {
     "apiVersion" => api_version, "kind" => kind, "metadata" => metadata, "spec" => spec,
 });
+#[cfg(feature = "tracing")]
 crate::json_struct!(decode TelemetrySpec {
     "selector" => selector, "targetRef" => target_ref, "targetRefs" => target_refs,
     "tracing" => tracing, "metrics" => metrics, "accessLogging" => access_logging,
+});
+#[cfg(not(feature = "tracing"))]
+crate::json_struct!(decode TelemetrySpec {
+    "selector" => selector, "targetRef" => target_ref, "targetRefs" => target_refs,
+    "metrics" => metrics, "accessLogging" => access_logging,
 });
 crate::json_struct!(encode TelemetrySpec {
     "selector" => selector [optional], "targetRef" => target_ref [optional], "targetRefs" => target_refs [optional],
