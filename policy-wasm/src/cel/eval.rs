@@ -6,7 +6,7 @@ use super::error::{ErrorKind, EvalError};
 use super::functions as f;
 use super::value::{Type, Value};
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
