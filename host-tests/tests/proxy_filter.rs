@@ -67,6 +67,20 @@ fn mode_match_logs_only_the_matching_direction() {
 }
 
 #[test]
+fn tracing_rules_are_left_to_the_tracer() {
+    // The filter does not trace and is built without the engine's `tracing` decoders: a
+    // Telemetry's tracing rules, even ones admission would reject, change nothing in-proxy.
+    let module = host_tests::proxy_filter().unwrap();
+    let config = br#"{"rootNamespace": "aks-istio-system", "telemetry": [{"apiVersion": "telemetry.istio.io/v1", "kind": "Telemetry",
+        "metadata": {"name": "with-tracing", "namespace": "aks-istio-system"},
+        "spec": {"tracing": [{"randomSamplingPercentage": "not a number", "customTags": 7}],
+                 "accessLogging": [{"providers": [{"name": "envoy"}]}]}}]}"#;
+    let out = replay(&module, config, &[seed("sleep-outbound-status-418.json")]).unwrap();
+    assert_eq!(out[0].records.len(), 1, "{out:?}");
+    assert!(out[0].other_logs.is_empty(), "{out:?}");
+}
+
+#[test]
 fn a_bad_configuration_is_refused_with_one_line_naming_the_problem() {
     let module = host_tests::proxy_filter().unwrap();
     let fixture = seed("sleep-outbound-status-418.json");

@@ -91,7 +91,11 @@ mod tests {
                 .map(|k| {
                     let pick = (state >> (k * 2 % 60)) as usize;
                     // Mostly digits, so long valid numbers (and overflows) are common.
-                    let pool = if pick % 8 == 0 { alphabet.len() } else { 10 };
+                    let pool = if pick.is_multiple_of(8) {
+                        alphabet.len()
+                    } else {
+                        10
+                    };
                     alphabet[(pick / 8) % pool] as char
                 })
                 .collect();
