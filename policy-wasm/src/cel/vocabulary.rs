@@ -72,108 +72,154 @@ const fn h(path: &'static str, ty: AttrType) -> Attribute {
 
 use AttrType::{Bool, Duration, Dyn, Int, String as S, StringMap, Struct, Timestamp, Uint};
 
-/// Every attribute the checker knows (Envoy 1.40 attributes, Istio peer metadata, Wasm-only).
-pub(crate) const ATTRIBUTES: &[Attribute] = &[
-    h("request", Struct),
-    h("request.path", S),
-    h("request.url_path", S),
-    h("request.host", S),
-    h("request.scheme", S),
-    h("request.method", S),
-    h(
-        "request.headers",
-        AttrType::Headers(HeaderMap::RequestHeaders),
+/// Every attribute the checker knows (Envoy 1.40 attributes, Istio peer metadata, Wasm-only),
+/// grouped by first segment so that a lookup reads only its own group.
+const GROUPS: &[(&str, &[Attribute])] = &[
+    (
+        "request",
+        &[
+            h("request", Struct),
+            h("request.path", S),
+            h("request.url_path", S),
+            h("request.host", S),
+            h("request.scheme", S),
+            h("request.method", S),
+            h(
+                "request.headers",
+                AttrType::Headers(HeaderMap::RequestHeaders),
+            ),
+            h("request.headers_bytes", Uint),
+            h("request.referer", S),
+            h("request.useragent", S),
+            h("request.time", Timestamp),
+            h("request.id", S),
+            h("request.protocol", S),
+            h("request.query", S),
+            h("request.duration", Duration),
+            h("request.size", Int),
+            h("request.total_size", Int),
+        ],
     ),
-    h("request.headers_bytes", Uint),
-    h("request.referer", S),
-    h("request.useragent", S),
-    h("request.time", Timestamp),
-    h("request.id", S),
-    h("request.protocol", S),
-    h("request.query", S),
-    h("request.duration", Duration),
-    h("request.size", Int),
-    h("request.total_size", Int),
-    a("response", Struct),
-    h("response.code", Int),
-    h("response.code_details", S),
-    a("response.flags", Int),
-    h("response.grpc_status", Int),
-    h(
-        "response.headers",
-        AttrType::Headers(HeaderMap::ResponseHeaders),
+    (
+        "response",
+        &[
+            a("response", Struct),
+            h("response.code", Int),
+            h("response.code_details", S),
+            a("response.flags", Int),
+            h("response.grpc_status", Int),
+            h(
+                "response.headers",
+                AttrType::Headers(HeaderMap::ResponseHeaders),
+            ),
+            h("response.headers_bytes", Uint),
+            h(
+                "response.trailers",
+                AttrType::Headers(HeaderMap::ResponseTrailers),
+            ),
+            h("response.size", Int),
+            h("response.total_size", Int),
+            h("response.backend_latency", Duration),
+        ],
     ),
-    h("response.headers_bytes", Uint),
-    h(
-        "response.trailers",
-        AttrType::Headers(HeaderMap::ResponseTrailers),
+    (
+        "source",
+        &[
+            a("source", Struct),
+            a("source.address", S),
+            a("source.port", Int),
+        ],
     ),
-    h("response.size", Int),
-    h("response.total_size", Int),
-    h("response.backend_latency", Duration),
-    a("source", Struct),
-    a("source.address", S),
-    a("source.port", Int),
-    a("destination", Struct),
-    a("destination.address", S),
-    a("destination.port", Int),
-    a("connection", Struct),
-    a("connection.id", Uint),
-    a("connection.mtls", Bool),
-    a("connection.requested_server_name", S),
-    a("connection.tls_version", S),
-    a("connection.subject_local_certificate", S),
-    a("connection.subject_peer_certificate", S),
-    a("connection.dns_san_local_certificate", S),
-    a("connection.dns_san_peer_certificate", S),
-    a("connection.uri_san_local_certificate", S),
-    a("connection.uri_san_peer_certificate", S),
-    a("connection.sha256_peer_certificate_digest", S),
-    a("connection.transport_failure_reason", S),
-    a("connection.termination_details", S),
-    a("upstream", Struct),
-    a("upstream.address", S),
-    a("upstream.port", Int),
-    a("upstream.local_address", S),
-    a("upstream.local_port", Int),
-    a("upstream.tls_version", S),
-    a("upstream.subject_local_certificate", S),
-    a("upstream.subject_peer_certificate", S),
-    a("upstream.dns_san_local_certificate", S),
-    a("upstream.dns_san_peer_certificate", S),
-    a("upstream.uri_san_local_certificate", S),
-    a("upstream.uri_san_peer_certificate", S),
-    a("upstream.sha256_peer_certificate_digest", S),
-    a("upstream.transport_failure_reason", S),
-    a("upstream.request_attempt_count", Uint),
-    a("upstream.cx_pool_ready_duration", Duration),
-    a("upstream.locality", StringMap),
-    a("upstream.num_endpoints", Uint),
-    a("metadata", Dyn),
-    a("filter_state", Dyn),
-    a("upstream_filter_state", Dyn),
-    a("filter_state.downstream_peer", Struct),
-    a("filter_state.upstream_peer", Struct),
-    a("xds", Struct),
-    a("xds.node", Dyn),
-    a("xds.node.id", S),
-    a("xds.node.cluster", S),
-    a("xds.node.metadata", Dyn),
-    a("xds.cluster_name", S),
-    a("xds.cluster_metadata", Dyn),
-    a("xds.listener_direction", Int),
-    a("xds.listener_metadata", Dyn),
-    a("xds.route_name", S),
-    a("xds.route_metadata", Dyn),
-    a("xds.virtual_host_name", S),
-    a("xds.virtual_host_metadata", Dyn),
-    a("xds.upstream_host_metadata", Dyn),
-    a("xds.upstream_host_locality_metadata", Dyn),
-    a("xds.filter_chain_name", S),
-    a("plugin_name", S),
-    a("plugin_root_id", S),
-    a("plugin_vm_id", S),
+    (
+        "destination",
+        &[
+            a("destination", Struct),
+            a("destination.address", S),
+            a("destination.port", Int),
+        ],
+    ),
+    (
+        "connection",
+        &[
+            a("connection", Struct),
+            a("connection.id", Uint),
+            a("connection.mtls", Bool),
+            a("connection.requested_server_name", S),
+            a("connection.tls_version", S),
+            a("connection.subject_local_certificate", S),
+            a("connection.subject_peer_certificate", S),
+            a("connection.dns_san_local_certificate", S),
+            a("connection.dns_san_peer_certificate", S),
+            a("connection.uri_san_local_certificate", S),
+            a("connection.uri_san_peer_certificate", S),
+            a("connection.sha256_peer_certificate_digest", S),
+            a("connection.transport_failure_reason", S),
+            a("connection.termination_details", S),
+        ],
+    ),
+    (
+        "upstream",
+        &[
+            a("upstream", Struct),
+            a("upstream.address", S),
+            a("upstream.port", Int),
+            a("upstream.local_address", S),
+            a("upstream.local_port", Int),
+            a("upstream.tls_version", S),
+            a("upstream.subject_local_certificate", S),
+            a("upstream.subject_peer_certificate", S),
+            a("upstream.dns_san_local_certificate", S),
+            a("upstream.dns_san_peer_certificate", S),
+            a("upstream.uri_san_local_certificate", S),
+            a("upstream.uri_san_peer_certificate", S),
+            a("upstream.sha256_peer_certificate_digest", S),
+            a("upstream.transport_failure_reason", S),
+            a("upstream.request_attempt_count", Uint),
+            a("upstream.cx_pool_ready_duration", Duration),
+            a("upstream.locality", StringMap),
+            a("upstream.num_endpoints", Uint),
+        ],
+    ),
+    ("metadata", &[a("metadata", Dyn)]),
+    (
+        "filter_state",
+        &[
+            a("filter_state", Dyn),
+            a("filter_state.downstream_peer", Struct),
+            a("filter_state.upstream_peer", Struct),
+        ],
+    ),
+    ("upstream_filter_state", &[a("upstream_filter_state", Dyn)]),
+    (
+        "xds",
+        &[
+            a("xds", Struct),
+            a("xds.node", Dyn),
+            a("xds.node.id", S),
+            a("xds.node.cluster", S),
+            a("xds.node.metadata", Dyn),
+            a("xds.cluster_name", S),
+            a("xds.cluster_metadata", Dyn),
+            a("xds.listener_direction", Int),
+            a("xds.listener_metadata", Dyn),
+            a("xds.route_name", S),
+            a("xds.route_metadata", Dyn),
+            a("xds.virtual_host_name", S),
+            a("xds.virtual_host_metadata", Dyn),
+            a("xds.upstream_host_metadata", Dyn),
+            a("xds.upstream_host_locality_metadata", Dyn),
+            a("xds.filter_chain_name", S),
+        ],
+    ),
+    ("plugin_name", &[a("plugin_name", S)]),
+    ("plugin_root_id", &[a("plugin_root_id", S)]),
+    ("plugin_vm_id", &[a("plugin_vm_id", S)]),
 ];
+
+/// Every attribute, group by group.
+fn attributes() -> impl Iterator<Item = &'static Attribute> {
+    GROUPS.iter().flat_map(|(_, group)| group.iter())
+}
 
 /// Fields of Istio's peer metadata objects (`filter_state.downstream_peer.*`).
 const PEER_FIELDS: &[(&str, AttrType)] = &[
@@ -205,15 +251,23 @@ pub(crate) enum Resolved {
     Unknown { consumed: usize },
 }
 
+/// How many segments of `path` the dotted `attr` spells out, when it is a prefix of `path`.
+/// Compares bytes in place: it runs for every attribute on every evaluation, and splitting each
+/// name on `.` took most of an evaluation's time.
 fn matches_prefix(attr: &str, path: &[&str]) -> Option<usize> {
-    let mut n = 0;
-    for seg in attr.split('.') {
-        if path.get(n) != Some(&seg) {
-            return None;
+    let mut rest = attr.as_bytes();
+    for (n, seg) in path.iter().enumerate() {
+        let seg = seg.as_bytes();
+        // A segment with a dot in it (a map key) is never one of the name's segments.
+        let tail = rest.strip_prefix(seg).filter(|_| !seg.contains(&b'.'))?;
+        match tail.split_first() {
+            None => return Some(n + 1),
+            Some((b'.', after)) => rest = after,
+            Some(_) => return None,
         }
-        n += 1;
     }
-    Some(n)
+    // `path` ran out before the name did.
+    None
 }
 
 /// Looks up a path (segments) in the vocabulary.
@@ -229,7 +283,13 @@ pub(crate) fn resolve(path: &[&str]) -> Resolved {
             _ => Resolved::Unknown { consumed: 2 },
         };
     }
-    let best = ATTRIBUTES
+    let Some((_, group)) = path
+        .first()
+        .and_then(|first| GROUPS.iter().find(|(root, _)| root == first))
+    else {
+        return Resolved::Unknown { consumed: 0 };
+    };
+    let best = group
         .iter()
         .filter_map(|attr| matches_prefix(attr.path, path).map(|n| (n, attr)))
         .max_by_key(|(n, _)| *n);
@@ -249,16 +309,13 @@ pub(crate) fn resolve(path: &[&str]) -> Resolved {
 
 /// Whether the first segment names an attribute group or attribute.
 pub(crate) fn is_known_root(name: &str) -> bool {
-    ATTRIBUTES
-        .iter()
-        .any(|a| a.path.split('.').next() == Some(name))
+    GROUPS.iter().any(|(root, _)| *root == name)
 }
 
 /// The known attribute closest to `wanted` (a dotted path), for "did you mean" hints.
 pub(crate) fn nearest(wanted: &str) -> Option<&'static str> {
     let peer_paths = ["filter_state.downstream_peer", "filter_state.upstream_peer"];
-    let candidates = ATTRIBUTES
-        .iter()
+    let candidates = attributes()
         .filter(|a| a.ty != Struct)
         .map(|a| a.path)
         .chain(peer_paths);
@@ -330,5 +387,62 @@ mod tests {
         assert_eq!(nearest("respose.code"), Some("response.code"));
         assert_eq!(nearest("request.user_agent"), Some("request.useragent"));
         assert_eq!(nearest("completely.different.thing.here"), None);
+    }
+
+    #[test]
+    fn every_name_is_in_the_group_of_its_first_segment_and_named_once() {
+        let mut seen = alloc::vec::Vec::new();
+        for (root, group) in GROUPS {
+            for attr in *group {
+                assert_eq!(attr.path.split('.').next(), Some(*root), "{}", attr.path);
+                assert!(!seen.contains(&attr.path), "{} twice", attr.path);
+                seen.push(attr.path);
+            }
+        }
+        let roots: alloc::vec::Vec<_> = GROUPS.iter().map(|(root, _)| root).collect();
+        for (i, root) in roots.iter().enumerate() {
+            assert!(!roots[..i].contains(root), "two groups for {root:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_match_agrees_with_splitting_the_name() {
+        fn by_split(attr: &str, path: &[&str]) -> Option<usize> {
+            let mut n = 0;
+            for seg in attr.split('.') {
+                if path.get(n) != Some(&seg) {
+                    return None;
+                }
+                n += 1;
+            }
+            Some(n)
+        }
+        let paths: &[&[&str]] = &[
+            &[],
+            &[""],
+            &["request"],
+            &["request", "path"],
+            &["request.path"],
+            &["request", "path", "x"],
+            &["request", "pat"],
+            &["request", "paths"],
+            &["requests"],
+            &["req"],
+            &["request", ""],
+            &["request", "headers", "a.b"],
+            &["xds", "node", "metadata", "NAMESPACE"],
+            &["xds", "node.metadata"],
+            &["filter_state", "upstream_peer", "labels", "app"],
+            &["upstream", "local_port"],
+        ];
+        for attr in attributes().map(|a| a.path).chain(["", "a..b", "a."]) {
+            for path in paths {
+                assert_eq!(
+                    matches_prefix(attr, path),
+                    by_split(attr, path),
+                    "{attr} {path:?}"
+                );
+            }
+        }
     }
 }
