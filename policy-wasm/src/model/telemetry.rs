@@ -336,6 +336,8 @@ crate::json_struct!(decode Telemetry {
 crate::json_struct!(encode Telemetry {
     "apiVersion" => api_version, "kind" => kind, "metadata" => metadata, "spec" => spec,
 });
+// The same table twice, the second without `tracing`: the macro cannot leave out one entry.
+// Keep the two in step.
 #[cfg(feature = "tracing")]
 crate::json_struct!(decode TelemetrySpec {
     "selector" => selector, "targetRef" => target_ref, "targetRefs" => target_refs,
